@@ -1,0 +1,3 @@
+"""Statehouse AI Tracker: what changed in US AI legislation."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,218 @@
+"""The `tracker` command."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from sqlalchemy import select
+
+from scrapers import REGISTRY, get_source
+from scrapers.base import Batch, ItemProblem, SourceFormatError
+from tracker import db as database
+from tracker.config import get_settings
+from tracker.models import Bill, RunProblem, ScrapeRun, StatusChange
+from tracker.normalize.bill import normalize_bill
+
+app = typer.Typer(help="Statehouse AI Tracker: what changed in US AI legislation.", no_args_is_help=True,
+                  pretty_exceptions_enable=False)
+db_app = typer.Typer(help="Database schema commands.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+
+SourceArg = Annotated[str, typer.Argument(help="Source id; `tracker sources` lists them.")]
+PathArg = Annotated[Path, typer.Argument(help="Saved file or folder to read.", exists=True)]
+SessionOpt = Annotated[str | None, typer.Option(help="Session code when the file name does not say (VA: 241).")]
+FetchedOpt = Annotated[datetime | None, typer.Option(
+    help="When the file was downloaded (UTC). Actions dated later count as scheduled. Default: file time.")]
+
+
+def _engine():
+    settings = get_settings()
+    return database.get_engine(settings.database_url)
+
+
+def _migrate() -> None:
+    database.upgrade(get_settings().database_url)
+
+
+def _read(source_id: str, path: Path, session: str | None, fetched_at: datetime | None) -> Batch:
+    try:
+        source = get_source(source_id)
+    except KeyError as exc:
+        raise typer.BadParameter(str(exc.args[0])) from None
+    if fetched_at is not None and fetched_at.tzinfo is None:
+        fetched_at = fetched_at.replace(tzinfo=UTC)
+    try:
+        return source.read_path(path, fetched_at=fetched_at, session=session)
+    except (FileNotFoundError, ValueError) as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
+
+
+@app.command()
+def sources() -> None:
+    """List the sources this tracker can read."""
+    enabled = set(get_settings().sources)
+    for source_id, source in sorted(REGISTRY.items()):
+        mark = "enabled" if source_id in enabled else "-"
+        typer.echo(f"{source_id:20} {source.jurisdiction:3} {mark:8} {source.title}")
+
+
+@app.command()
+def parse(source: SourceArg, path: PathArg, session: SessionOpt = None, fetched_at: FetchedOpt = None) -> None:
+    """Print normalized bills from saved files as JSON Lines. Touches no database."""
+    batch = _read(source, path, session, fetched_at)
+    problems = 0
+    try:
+        for item in batch.items:
+            if isinstance(item, ItemProblem):
+                problems += 1
+                typer.echo(f"problem: {item.message}", err=True)
+                continue
+            sys.stdout.write(json.dumps(normalize_bill(item).to_json(), ensure_ascii=False) + "\n")
+    except SourceFormatError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(1) from None
+    if problems:
+        typer.echo(f"{problems} record(s) could not be read", err=True)
+
+
+@app.command()
+def ingest(source: SourceArg, path: PathArg, session: SessionOpt = None, fetched_at: FetchedOpt = None) -> None:
+    """Store bills from saved files; prints inserted / updated / unchanged and status changes."""
+    from tracker.runs import run_batch
+
+    batch = _read(source, path, session, fetched_at)
+    _migrate()
+    summary = run_batch(_engine(), source, batch, kind="ingest")
+    typer.echo(summary.line())
+    if not summary.ok and summary.status != "partial":
+        raise typer.Exit(1)
+
+
+@app.command()
+def scrape(source: SourceArg) -> None:
+    """Fetch one source live (conditional requests) and store what changed."""
+    from tracker.runs import run_source
+
+    _migrate()
+    failed = False
+    for summary in run_source(_engine(), get_settings(), source):
+        typer.echo(summary.line())
+        failed |= not summary.ok and summary.status != "partial"
+    if failed:
+        raise typer.Exit(1)
+
+
+@app.command()
+def run() -> None:
+    """The main job: migrate, then fetch every enabled source once and print a summary per source."""
+    from tracker.runs import run_source
+
+    settings = get_settings()
+    _migrate()
+    engine = _engine()
+    failed = 0
+    for source_id in settings.sources:
+        if source_id not in REGISTRY:
+            typer.echo(f"{source_id}: skipped - unknown source (TRACKER_SOURCES)", err=True)
+            failed += 1
+            continue
+        for summary in run_source(engine, settings, source_id):
+            typer.echo(summary.line())
+            failed += summary.status in ("failed", "empty")
+    if failed:
+        typer.echo(f"{failed} source run(s) failed; see `tracker runs`", err=True)
+        raise typer.Exit(1)
+
+
+@app.command()
+def reclassify(jurisdiction: Annotated[str | None, typer.Option(help="Only this state (two letters).")] = None
+               ) -> None:
+    """Recompute action classes and statuses from stored raw actions, without fetching."""
+    from tracker.reclassify import reclassify as do_reclassify
+    from tracker.runs import _start
+
+    _migrate()
+    engine = _engine()
+    run_id = _start(engine, "reclassify", "reclassify", jurisdiction or "all")
+    status, message = "failed", ""
+    try:
+        with database.session_scope(engine) as db:
+            result = do_reclassify(db, run_id=run_id, jurisdiction=jurisdiction)
+        status = "ok"
+        message = (f"{result.bills} bills, {result.actions_changed} actions reclassified, "
+                   f"{result.status_changes} status changes")
+    except Exception as exc:
+        message = f"{type(exc).__name__}: {exc}"
+        raise
+    finally:
+        with database.session_scope(engine) as db:
+            record = db.get(ScrapeRun, run_id)
+            record.status, record.message, record.finished_at = status, message, datetime.now(UTC)
+            if status == "ok":
+                record.status_changes = result.status_changes
+        typer.echo(f"reclassify: {status} - {message}")
+
+
+@app.command()
+def runs(limit: Annotated[int, typer.Option(help="How many recent runs.")] = 20,
+         problems: Annotated[bool, typer.Option(help="Also list skipped records.")] = False) -> None:
+    """Source health: recent runs with their status, counts and errors."""
+    _migrate()
+    with database.session_scope(_engine()) as db:
+        for run in db.execute(select(ScrapeRun).order_by(ScrapeRun.id.desc()).limit(limit)).scalars():
+            typer.echo(f"#{run.id} {run.started_at:%Y-%m-%d %H:%M} {run.source_id} {run.kind} {run.status}: "
+                       f"+{run.inserted} ~{run.updated} ={run.unchanged} status changes {run.status_changes} "
+                       f"problems {run.problems} {run.message}".rstrip())
+            if problems:
+                for problem in db.execute(select(RunProblem).where(RunProblem.run_id == run.id)).scalars():
+                    typer.echo(f"    {problem.item_key or '-'}: {problem.message}")
+
+
+@app.command()
+def changes(since: Annotated[datetime | None, typer.Option(help="Detected on or after (UTC).")] = None,
+            jurisdiction: Annotated[str | None, typer.Option(help="Two-letter state.")] = None,
+            include_new: Annotated[bool, typer.Option(help="Include first sightings of bills.")] = False,
+            limit: Annotated[int, typer.Option()] = 100) -> None:
+    """Status changes, newest first, each with its source URL and fetch time."""
+    _migrate()
+    query = (select(StatusChange, Bill).join(Bill).order_by(StatusChange.id.desc()).limit(limit))
+    if since:
+        query = query.where(StatusChange.detected_at >= (since if since.tzinfo else since.replace(tzinfo=UTC)))
+    if jurisdiction:
+        query = query.where(Bill.jurisdiction_id == jurisdiction.lower())
+    if not include_new:
+        query = query.where(StatusChange.old_status.is_not(None))
+    with database.session_scope(_engine()) as db:
+        for change, bill in db.execute(query):
+            when = change.action_date.isoformat() if change.action_date else "undated"
+            typer.echo(f"{bill.key}\t{change.old_label or 'new'} -> {change.new_label}\t{when}\t"
+                       f"{bill.source_url}\tfetched {bill.fetched_at:%Y-%m-%d %H:%M}Z\t{bill.title[:80]}")
+
+
+@db_app.command("upgrade")
+def db_upgrade(revision: Annotated[str, typer.Argument(help="Target revision.")] = "head") -> None:
+    """Apply migrations to the configured database."""
+    database.upgrade(get_settings().database_url, revision)
+    typer.echo(f"database at {database.current_revision(get_settings().database_url)}")
+
+
+@db_app.command("current")
+def db_current() -> None:
+    """Print the database's migration revision."""
+    typer.echo(database.current_revision(get_settings().database_url) or "empty (run `tracker db upgrade`)")
+
+
+def main() -> None:  # pragma: no cover - console entry
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    app()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

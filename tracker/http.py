@@ -1,0 +1,188 @@
+"""The one way this project talks HTTP: honest User-Agent, per-host rate limit, retries with
+backoff (honouring Retry-After), RFC 9111 caching with conditional requests, a size cap, and a
+replay transport that serves recorded responses by URL so the whole pipeline runs offline."""
+
+from __future__ import annotations
+
+import gzip
+import logging
+import threading
+import time
+import tomllib
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from importlib import resources
+from pathlib import Path
+
+import httpx
+from hishel import SqliteStorage
+from hishel.httpx import CacheTransport
+from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt, wait_exponential_jitter
+
+from tracker.config import Settings
+
+log = logging.getLogger(__name__)
+RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+MAX_RETRY_AFTER_SECONDS = 600.0
+
+
+class FetchError(RuntimeError):
+    """A URL could not be fetched; the message says which and why."""
+
+
+class _RetryableStatus(Exception):
+    def __init__(self, response: httpx.Response):
+        super().__init__(f"HTTP {response.status_code}")
+        self.response = response
+
+
+@dataclass(frozen=True, slots=True)
+class FetchedText:
+    url: str
+    text: str
+    fetched_at: datetime
+    not_modified: bool  # the server confirmed our cached copy (304) or it was still fresh
+
+
+class RateLimitTransport(httpx.BaseTransport):
+    """At most `per_minute` requests to any one host; cache hits never reach this layer."""
+
+    def __init__(self, inner: httpx.BaseTransport, per_minute: float, sleep: Callable[[float], None] = time.sleep):
+        self.inner, self.interval, self.sleep = inner, 60.0 / per_minute, sleep
+        self._next_slot: dict[str, float] = {}
+        self._lock = threading.Lock()
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        with self._lock:
+            now = time.monotonic()
+            slot = max(now, self._next_slot.get(request.url.host, now))
+            self._next_slot[request.url.host] = slot + self.interval
+        if slot > now:
+            self.sleep(slot - now)
+        return self.inner.handle_request(request)
+
+    def close(self) -> None:
+        self.inner.close()
+
+
+class ReplayTransport(httpx.BaseTransport):
+    """Serves recorded files by URL, per `tracker/replay_manifest.toml`; unknown URLs get a 404."""
+
+    def __init__(self, root: Path, manifest: dict[str, dict] | None = None):
+        self.root = Path(root)
+        if manifest is None:
+            text = (resources.files("tracker") / "replay_manifest.toml").read_text(encoding="utf-8")
+            manifest = tomllib.loads(text)["recording"]
+        self.recordings = {entry["url"]: entry for entry in manifest}
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        url = str(request.url.copy_with(query=None))
+        entry = self.recordings.get(url)
+        if entry is None:
+            return httpx.Response(404, text=f"no recording for {url}", request=request)
+        path = self.root / entry["file"]
+        if not path.exists():
+            return httpx.Response(404, text=f"recording {path} is missing", request=request)
+        body = path.read_bytes()
+        if path.suffix == ".gz":
+            body = gzip.decompress(body)
+        headers = {"content-type": entry.get("content_type", "application/octet-stream")}
+        return httpx.Response(200, content=body, headers=headers, request=request)
+
+
+def _wait(fallback: Callable[[RetryCallState], float]) -> Callable[[RetryCallState], float]:
+    def wait(state: RetryCallState) -> float:
+        exc = state.outcome.exception() if state.outcome else None
+        header = exc.response.headers.get("retry-after") if isinstance(exc, _RetryableStatus) else None
+        if header:
+            try:
+                seconds = float(header)
+            except ValueError:
+                try:
+                    seconds = (parsedate_to_datetime(header) - datetime.now(UTC)).total_seconds()
+                except (TypeError, ValueError):
+                    seconds = fallback(state)
+            return min(max(seconds, 0.0), MAX_RETRY_AFTER_SECONDS)
+        return fallback(state)
+
+    return wait
+
+
+class Fetcher:
+    """An httpx client plus the rules every fetch follows. Build one per run; close it after."""
+
+    def __init__(self, settings: Settings, transport: httpx.BaseTransport | None = None,
+                 sleep: Callable[[float], None] = time.sleep):
+        self.settings, self.sleep = settings, sleep
+        if transport is None:
+            transport = ReplayTransport(settings.replay_dir) if settings.replay_dir else httpx.HTTPTransport()
+        transport = RateLimitTransport(transport, settings.http_requests_per_minute, sleep)
+        if settings.http_cache:
+            settings.data_dir.mkdir(parents=True, exist_ok=True)
+            storage = SqliteStorage(database_path=str(settings.data_dir / "http-cache.db"))
+            transport = CacheTransport(next_transport=transport, storage=storage, rfc=True)
+        self.client = httpx.Client(
+            transport=transport,
+            headers={"User-Agent": settings.user_agent},
+            timeout=httpx.Timeout(settings.http_timeout_seconds),
+            follow_redirects=True,
+        )
+        self.max_bytes = int(settings.http_max_response_mb * 1024 * 1024)
+
+    def __enter__(self) -> Fetcher:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self.client.close()
+
+    def _get_once(self, url: str) -> tuple[bytes, bool]:
+        with self.client.stream("GET", url) as response:
+            if response.status_code in RETRY_STATUSES:
+                response.read()
+                raise _RetryableStatus(response)
+            if response.status_code >= 400:
+                snippet = response.read()[:200].decode("utf-8", "replace")
+                raise FetchError(f"GET {url}: HTTP {response.status_code}: {snippet.strip()}")
+            declared = response.headers.get("content-length")
+            if declared and declared.isdigit() and int(declared) > self.max_bytes:
+                raise FetchError(f"GET {url}: response of {int(declared):,} bytes exceeds the "
+                                 f"{self.max_bytes:,}-byte limit (TRACKER_HTTP_MAX_RESPONSE_MB)")
+            chunks, size = [], 0
+            for chunk in response.iter_bytes():
+                size += len(chunk)
+                if size > self.max_bytes:
+                    raise FetchError(f"GET {url}: response exceeds the {self.max_bytes:,}-byte limit "
+                                     "(TRACKER_HTTP_MAX_RESPONSE_MB)")
+                chunks.append(chunk)
+            caching = response.extensions.get("caching") or {}
+            return b"".join(chunks), bool(caching.get("from_cache"))
+
+    def get_bytes(self, url: str) -> tuple[bytes, bool]:
+        retrying = Retrying(
+            stop=stop_after_attempt(self.settings.http_max_retries + 1),
+            wait=_wait(wait_exponential_jitter(initial=2, max=120)),
+            retry=retry_if_exception(lambda e: isinstance(e, (_RetryableStatus, httpx.TransportError))),
+            sleep=self.sleep,
+            reraise=True,
+            before_sleep=lambda s: log.warning("GET %s failed (%s); retry %d", url,
+                                               s.outcome.exception(), s.attempt_number),
+        )
+        try:
+            return retrying(self._get_once, url)
+        except _RetryableStatus as exc:
+            raise FetchError(f"GET {url}: HTTP {exc.response.status_code} after "
+                             f"{self.settings.http_max_retries + 1} attempts") from None
+        except httpx.TimeoutException as exc:
+            raise FetchError(f"GET {url}: timed out after {self.settings.http_max_retries + 1} "
+                             f"attempts ({type(exc).__name__})") from None
+        except httpx.TransportError as exc:
+            raise FetchError(f"GET {url}: network error: {exc or type(exc).__name__}") from None
+
+    def get_text(self, url: str, decoder: Callable[[bytes], str]) -> FetchedText:
+        body, from_cache = self.get_bytes(url)
+        return FetchedText(url, decoder(body), datetime.now(UTC), from_cache)

@@ -1,0 +1,43 @@
+"""Canonical bill identifiers and keys. The only place that formats or splits them."""
+
+from __future__ import annotations
+
+import re
+
+_IDENTIFIER = re.compile(r"^\s*([A-Za-z]+(?:[ .]+[A-Za-z]+)*)[\s.]*0*(\d+)\s*$")
+
+
+class IdentifierError(ValueError):
+    pass
+
+
+def canonical_identifier(raw: str) -> str:
+    """`HB0013` -> `HB 13`, `s.b. 5` -> `SB 5`, `HJR 14` stays `HJR 14`."""
+    match = _IDENTIFIER.match(raw or "")
+    if not match:
+        raise IdentifierError(f"not a bill identifier: {raw!r}")
+    prefix = re.sub(r"[ .]+", "", match.group(1)).upper()
+    return f"{prefix} {int(match.group(2))}"
+
+
+def bill_key(jurisdiction: str, session: str, identifier: str) -> str:
+    """The natural key as one string: `va-2024-SB487`."""
+    jurisdiction = jurisdiction.strip().lower()
+    if not re.fullmatch(r"[a-z]{2}", jurisdiction):
+        raise IdentifierError(f"jurisdiction must be two lowercase letters: {jurisdiction!r}")
+    if not re.fullmatch(r"[A-Za-z0-9]+", session or ""):
+        raise IdentifierError(f"session must be letters and digits: {session!r}")
+    return f"{jurisdiction}-{session}-{canonical_identifier(identifier).replace(' ', '')}"
+
+
+def split_bill_key(key: str) -> tuple[str, str, str]:
+    """Inverse of bill_key: `va-2024-SB487` -> (`va`, `2024`, `SB 487`)."""
+    try:
+        jurisdiction, session, compact = key.split("-", 2)
+    except ValueError:
+        raise IdentifierError(f"not a bill key: {key!r}") from None
+    return jurisdiction, session, canonical_identifier(compact)
+
+
+def identifier_prefix(identifier: str) -> str:
+    return canonical_identifier(identifier).split(" ", 1)[0]

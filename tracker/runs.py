@@ -1,0 +1,112 @@
+"""Every run leaves a record. A batch is ingested in one transaction; the run row is written
+before and after it in transactions of its own, so a failed ingest still leaves its record."""
+
+from __future__ import annotations
+
+import logging
+import traceback
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy import Engine
+
+from scrapers import get_source
+from scrapers.base import Batch
+from tracker.config import Settings
+from tracker.db import session_scope
+from tracker.http import Fetcher
+from tracker.models import RunProblem, ScrapeRun
+from tracker.storage import ingest
+
+log = logging.getLogger(__name__)
+MAX_PROBLEMS_STORED = 1_000
+
+
+@dataclass(frozen=True)
+class RunSummary:
+    run_id: int
+    source_id: str
+    target: str
+    status: str
+    inserted: int
+    updated: int
+    unchanged: int
+    status_changes: int
+    problems: int
+    message: str
+
+    @property
+    def ok(self) -> bool:
+        return self.status in ("ok", "unchanged")
+
+    def line(self) -> str:
+        counts = (f"inserted {self.inserted}, updated {self.updated}, unchanged {self.unchanged}, "
+                  f"status changes {self.status_changes}, problems {self.problems}")
+        text = f"{self.source_id}: {self.status} - {counts}"
+        return f"{text} - {self.message}" if self.message else text
+
+
+def _start(engine: Engine, source_id: str, kind: str, target: str) -> int:
+    with session_scope(engine) as db:
+        run = ScrapeRun(source_id=source_id, kind=kind, target=target)
+        db.add(run)
+        db.flush()
+        return run.id
+
+
+def run_batch(engine: Engine, source_id: str, batch: Batch, *, kind: str = "scrape") -> RunSummary:
+    run_id = _start(engine, source_id, kind, batch.target)
+    status, message, trace = "failed", "", None
+    result = None
+    try:
+        if batch.error:
+            message = batch.error
+        elif batch.not_modified:
+            status, message = "unchanged", "source not modified since the last fetch"
+        else:
+            with session_scope(engine) as db:
+                result = ingest(db, batch.items, run_id=run_id)
+            if result.bills_seen == 0:
+                # A source that suddenly lists nothing is broken, not quiet.
+                status, message = "empty", "no bills found; stored data left as it was"
+            elif result.problems:
+                status, message = "partial", f"{len(result.problems)} record(s) skipped; see run problems"
+            else:
+                status = "ok"
+    except Exception as exc:  # noqa: BLE001 - any failure becomes a recorded, failed run
+        message, trace = f"{type(exc).__name__}: {exc}", traceback.format_exc()
+        log.error("%s run %d failed: %s", source_id, run_id, message)
+    finally:
+        with session_scope(engine) as db:
+            run = db.get(ScrapeRun, run_id)
+            run.finished_at, run.status, run.message, run.traceback = datetime.now(UTC), status, message, trace
+            if result is not None and status != "failed":
+                run.inserted, run.updated, run.unchanged = result.inserted, result.updated, result.unchanged
+                run.status_changes = result.status_changes
+            if result is not None:
+                run.problems = len(result.problems)
+                for problem in result.problems[:MAX_PROBLEMS_STORED]:
+                    db.add(RunProblem(run_id=run_id, item_key=problem.item_key, url=problem.url,
+                                      message=problem.message))
+    return RunSummary(run_id, source_id, batch.target, status,
+                      *((result.inserted, result.updated, result.unchanged, result.status_changes)
+                        if result and status != "failed" else (0, 0, 0, 0)),
+                      len(result.problems) if result else 0, message)
+
+
+def run_source(engine: Engine, settings: Settings, source_id: str, *, fetcher: Fetcher | None = None
+               ) -> list[RunSummary]:
+    """Fetch and store one source. Network trouble fails the run with a message, not a traceback."""
+    source = get_source(source_id)
+    own = fetcher is None
+    fetcher = fetcher or Fetcher(settings)
+    summaries = []
+    try:
+        for batch in source.fetch(fetcher, settings):
+            summaries.append(run_batch(engine, source_id, batch))
+    except Exception as exc:  # noqa: BLE001 - a source bug must not stop the other sources
+        summaries.append(run_batch(engine, source_id, Batch(target=source_id, error=f"{type(exc).__name__}: {exc}")))
+    finally:
+        if own:
+            fetcher.close()
+    return summaries
