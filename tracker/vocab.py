@@ -27,7 +27,8 @@ EXTENSION_CLASSES: frozenset[str] = frozenset(
         "x-incorporated",  # merged into another bill
         "x-law-without-signature",
         "x-veto-pending",  # override still possible / pending
-        "x-tabled",  # a state rule says this deferral ends the bill (VA "Passed by indefinitely")
+        "x-tabled",
+        "x-returned-to-origin",  # NY two-year session: back to the origin chamber's committee in year 2  # a state rule says this deferral ends the bill (VA "Passed by indefinitely")
         "x-scheduled",  # dated after the fetch: never moves status, never alerts
         "x-procedural",  # recognised, no status effect
     }

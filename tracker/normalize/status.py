@@ -11,10 +11,11 @@ A pure function. Rules, in the order they are applied to each action (oldest fir
   with `failed_how`. A failed bill that later passes a chamber or committee is alive again
   (reconsideration); a referral alone does not revive it.
 * `x-carried-over` sets the `carried_over` flag; any later status-moving action clears it.
-* If the session is over (`session_ended` is before `as_of`) and the bill is still pending
-  and not carried over, it `failed` / `died_at_adjournment` on the session's end date.
-NY's year-end "died in assembly" / "returned to senate" is classified by the NY rules as a
-return to the origin chamber (`referral-committee` by the origin actor), not as a failure.
+* If the session is over (`session_ended` is before `as_of`) and the bill is still pending,
+  not carried over and not before the Governor, it `failed` / `died_at_adjournment` on the
+  session's end date.
+* `x-returned-to-origin` (NY's year-end "died in assembly" then "returned to senate") moves the
+  status back to `in_committee`: the origin chamber must pass the bill again. It is not a failure.
 """
 
 from __future__ import annotations
@@ -101,6 +102,10 @@ def derive_status(
         if outcome == BillStatus.FAILED and classes & _REVIVING:
             outcome, failed_how = None, None
 
+        if "x-returned-to-origin" in classes and outcome is None:
+            # The status moves backwards on purpose: the origin chamber must pass it again.
+            rung, moved = LADDER.index(BillStatus.IN_COMMITTEE), True
+            passed_by.clear()
         if classes & {"filing", "introduction", "reading-1"}:
             moved |= climb(BillStatus.INTRODUCED)
         if classes & {"referral-committee", "referral"}:
@@ -159,7 +164,10 @@ def derive_status(
 
     status = outcome or (LADDER[rung] if rung >= 0 else None)
     pending = outcome is None or (outcome == BillStatus.VETOED and override)
-    if session_ended and session_ended < as_of and outcome is None and not carried and status is not None:
+    # A bill before the Governor at sine die is not dead: depending on the state, inaction makes it
+    # law or a pocket veto. We never guess that; the source's next action will say.
+    if (session_ended and session_ended < as_of and outcome is None and not carried
+            and status not in (None, BillStatus.TO_GOVERNOR)):
         status, failed_how, status_date, cause = BillStatus.FAILED, FailedHow.DIED_AT_ADJOURNMENT, session_ended, None
     elif session_ended and session_ended < as_of and outcome == BillStatus.VETOED and pending:
         override = False  # the override window closed with the session

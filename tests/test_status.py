@@ -1,0 +1,185 @@
+"""The status engine as a pure function: the ladder and its edge cases (DOMAIN.md §1)."""
+
+from datetime import date
+
+import pytest
+
+from tracker.normalize.actions import classify_dated
+from tracker.normalize.status import StatusAction, derive_status
+from tracker.vocab import BillKind, BillStatus, Chamber, EnactedHow, FailedHow
+
+L, U, G = Chamber.LOWER, Chamber.UPPER, Chamber.EXECUTIVE
+TODAY = date(2026, 8, 1)
+
+
+def act(day: int, *classes: str, actor=L, **facts) -> StatusAction:
+    return StatusAction(date(2024, 1, 1).replace(day=day), tuple(classes), actor, facts)
+
+
+def derive(*actions, **kwargs):
+    kwargs.setdefault("origin_chamber", L)
+    kwargs.setdefault("as_of", TODAY)
+    return derive_status(actions, **kwargs)
+
+
+def test_no_actions_has_no_status():
+    assert derive().status is None
+
+
+@pytest.mark.parametrize("steps, expected", [
+    ([("filing",)], BillStatus.INTRODUCED),
+    ([("introduction", "reading-1")], BillStatus.INTRODUCED),
+    ([("introduction",), ("referral-committee",)], BillStatus.IN_COMMITTEE),
+    ([("referral-committee",), ("committee-passage-favorable",)], BillStatus.PASSED_COMMITTEE),
+    ([("referral-committee",), ("committee-passage-unfavorable",)], BillStatus.IN_COMMITTEE),  # not a pass
+])
+def test_early_rungs(steps, expected):
+    assert derive(*[act(i + 1, *classes) for i, classes in enumerate(steps)]).status == expected
+
+
+def test_ladder_climbs_through_both_chambers_to_governor():
+    result = derive(act(1, "introduction"), act(2, "referral-committee"), act(3, "committee-passage-favorable"),
+                    act(4, "passage"), act(5, "referral-committee", actor=U), act(6, "passage", actor=U),
+                    act(7, "enrolled"))
+    assert (result.status, result.status_date) == (BillStatus.TO_GOVERNOR, date(2024, 1, 7))
+
+
+def test_second_chamber_referral_does_not_undo_origin_passage():
+    result = derive(act(1, "introduction"), act(2, "passage"), act(3, "referral-committee", actor=U))
+    assert result.status == BillStatus.PASSED_ORIGIN
+    assert result.status_date == date(2024, 1, 2)
+
+
+def test_passage_by_other_chamber_is_passed_second():
+    assert derive(act(1, "passage"), act(2, "passage", actor=U)).status == BillStatus.PASSED_SECOND
+
+
+def test_unicameral_passage_skips_to_passed_second():
+    result = derive(act(1, "passage", actor=Chamber.LEGISLATURE), unicameral=True)
+    assert result.status == BillStatus.PASSED_SECOND
+
+
+def test_signed():
+    result = derive(act(1, "passage"), act(2, "passage", actor=U), act(3, "executive-receipt", actor=G),
+                    act(4, "executive-signature", "became-law", actor=G, chapter="678"))
+    assert (result.status, result.enacted_how, result.chapter) == (BillStatus.ENACTED, EnactedHow.SIGNED, "678")
+
+
+def test_became_law_without_signature():
+    result = derive(act(1, "executive-receipt", actor=G), act(2, "x-law-without-signature", "became-law", actor=G))
+    assert (result.status, result.enacted_how) == (BillStatus.ENACTED, EnactedHow.LAW_WITHOUT_SIGNATURE)
+
+
+def test_chaptered_without_signature_seen():
+    result = derive(act(1, "executive-receipt", actor=G), act(2, "became-law", actor=G))
+    assert (result.status, result.enacted_how) == (BillStatus.ENACTED, EnactedHow.CHAPTERED)
+
+
+def test_veto_keeps_override_possible_until_sustained():
+    vetoed = derive(act(1, "executive-receipt", actor=G), act(2, "executive-veto", actor=G))
+    assert (vetoed.status, vetoed.override_possible) == (BillStatus.VETOED, True)
+    sustained = derive(act(1, "executive-receipt", actor=G), act(2, "executive-veto", actor=G),
+                       act(3, "veto-override-failure"))
+    assert (sustained.status, sustained.override_possible) == (BillStatus.VETOED, False)
+    assert sustained.status_date == date(2024, 1, 3)
+
+
+def test_veto_pending_is_not_final():
+    result = derive(act(1, "executive-veto", actor=G), act(2, "x-veto-pending", actor=U))
+    assert (result.status, result.override_possible) == (BillStatus.VETOED, True)
+
+
+def test_veto_overridden():
+    result = derive(act(1, "executive-veto", actor=G), act(2, "veto-override-passage"))
+    assert (result.status, result.enacted_how) == (BillStatus.ENACTED, EnactedHow.VETO_OVERRIDDEN)
+
+
+def test_partial_veto_with_signature_is_enacted_with_flag():
+    result = derive(act(1, "executive-signature", "executive-veto-line-item", actor=G))
+    assert (result.status, result.partial_veto) == (BillStatus.ENACTED, True)
+
+
+@pytest.mark.parametrize("cls, how", [
+    ("committee-failure", FailedHow.DIED_IN_COMMITTEE),
+    ("failure", FailedHow.DEFEATED),
+    ("withdrawal", FailedHow.WITHDRAWN),
+    ("x-tabled", FailedHow.TABLED),
+    ("x-died-adjournment", FailedHow.DIED_AT_ADJOURNMENT),
+])
+def test_failures(cls, how):
+    result = derive(act(1, "introduction"), act(2, "referral-committee"), act(3, cls))
+    assert (result.status, result.failed_how, result.status_date) == (BillStatus.FAILED, how, date(2024, 1, 3))
+
+
+def test_incorporated_records_the_other_bill():
+    result = derive(act(1, "referral-committee"), act(2, "x-incorporated", into="SB487"))
+    assert (result.status, result.failed_how, result.incorporated_into) == (
+        BillStatus.FAILED, FailedHow.INCORPORATED, "SB487")
+
+
+def test_reconsidered_defeat_that_then_passes_is_alive_again():
+    result = derive(act(1, "failure"), act(2, "passage"))
+    assert result.status == BillStatus.PASSED_ORIGIN
+
+
+def test_referral_alone_does_not_revive_a_dead_bill():
+    assert derive(act(1, "committee-failure"), act(2, "referral-committee")).status == BillStatus.FAILED
+
+
+def test_continued_to_next_session_sets_flag_and_survives_adjournment():
+    result = derive(act(1, "referral-committee"), act(2, "x-carried-over"), session_ended=date(2024, 5, 17))
+    assert (result.status, result.carried_over) == (BillStatus.IN_COMMITTEE, True)
+
+
+def test_carried_over_flag_clears_when_the_bill_acts_again():
+    result = derive(act(1, "referral-committee"), act(2, "x-carried-over"), act(3, "committee-passage"))
+    assert (result.status, result.carried_over) == (BillStatus.PASSED_COMMITTEE, False)
+
+
+def test_pending_bill_dies_at_adjournment_once_the_session_is_over():
+    result = derive(act(1, "referral-committee"), session_ended=date(2024, 5, 17))
+    assert (result.status, result.failed_how, result.status_date) == (
+        BillStatus.FAILED, FailedHow.DIED_AT_ADJOURNMENT, date(2024, 5, 17))
+
+
+def test_no_death_while_the_session_is_still_open():
+    result = derive(act(1, "referral-committee"), session_ended=date(2024, 5, 17), as_of=date(2024, 3, 1))
+    assert result.status == BillStatus.IN_COMMITTEE
+
+
+def test_veto_override_window_closes_with_the_session():
+    result = derive(act(1, "executive-veto", actor=G), session_ended=date(2024, 5, 17))
+    assert (result.status, result.override_possible) == (BillStatus.VETOED, False)
+
+
+def test_ny_return_to_origin_moves_status_backwards():
+    result = derive(act(1, "referral-committee", actor=U), act(2, "passage", actor=U),
+                    act(3, "referral-committee", actor=L), act(4, "x-returned-to-origin", actor=U),
+                    origin_chamber=U)
+    assert result.status == BillStatus.IN_COMMITTEE
+    assert result.status_date == date(2024, 1, 4)
+
+
+@pytest.mark.parametrize("kind, actions, expected", [
+    (BillKind.RESOLUTION, [("passage", L)], BillStatus.ADOPTED),
+    (BillKind.JOINT_RESOLUTION, [("passage", L)], BillStatus.PASSED_ORIGIN),
+    (BillKind.JOINT_RESOLUTION, [("passage", L), ("passage", U)], BillStatus.ADOPTED),
+])
+def test_resolutions_are_adopted_without_a_governor(kind, actions, expected):
+    result = derive(*[act(i + 1, cls, actor=actor) for i, (cls, actor) in enumerate(actions)], kind=kind)
+    assert result.status == expected
+
+
+def test_future_dated_action_never_moves_status():
+    fetched = date(2024, 1, 5)
+    texts = [(date(2024, 1, 2), "Referred to Committee on Rules"), (date(2024, 1, 20), "Approved by Governor")]
+    actions = [StatusAction(day, classify_dated("va", text, day, fetched).classes, G) for day, text in texts]
+    assert "x-scheduled" in actions[1].classes
+    result = derive(*actions, as_of=fetched)
+    assert (result.status, result.status_date) == (BillStatus.IN_COMMITTEE, date(2024, 1, 2))
+
+
+def test_bill_before_the_governor_at_adjournment_is_not_declared_dead():
+    result = derive(act(1, "passage"), act(2, "passage", actor=U), act(3, "executive-receipt", actor=G),
+                    session_ended=date(2024, 5, 17))
+    assert result.status == BillStatus.TO_GOVERNOR
