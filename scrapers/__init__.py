@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from scrapers.base import Source
+from scrapers.openstates import OpenStatesFiles
 from scrapers.va_lis import VirginiaLIS
 
-REGISTRY: dict[str, Source] = {source.id: source for source in (VirginiaLIS(),)}
+REGISTRY: dict[str, Source] = {source.id: source for source in (VirginiaLIS(), OpenStatesFiles())}
 
 
 def get_source(source_id: str) -> Source:

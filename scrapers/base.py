@@ -44,7 +44,8 @@ class Batch:
 class Source(ABC):
     id: ClassVar[str]
     title: ClassVar[str]
-    jurisdiction: ClassVar[str]
+    jurisdiction: ClassVar[str]  # two letters, or "*" for multi-state sources
+    live: ClassVar[bool] = True  # False: reads saved files only (`tracker ingest`)
 
     @abstractmethod
     def read_path(self, path: Path, *, fetched_at: datetime | None = None,

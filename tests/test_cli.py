@@ -88,7 +88,10 @@ def test_reclassify_and_db_commands(settings):
     result = runner.invoke(app, ["reclassify"])
     assert result.exit_code == 0 and "reclassify: ok - 9 bills, 0 actions reclassified, 0 status changes" in result.output
     assert runner.invoke(app, ["db", "current"]).output.strip() == "0001"
-    assert runner.invoke(app, ["sources"]).output.startswith("va-lis")
+    listing = runner.invoke(app, ["sources"]).output
+    assert "va-lis" in listing and "enabled" in listing and "openstates-json" in listing
+    scrape_files_only = runner.invoke(app, ["scrape", "openstates-json"])
+    assert scrape_files_only.exit_code == 2 and "saved files only" in scrape_files_only.output
 
 
 def test_run_with_replay_of_the_real_2024_files(settings, monkeypatch):

@@ -100,6 +100,9 @@ def scrape(source: SourceArg) -> None:
     """Fetch one source live (conditional requests) and store what changed."""
     from tracker.runs import run_source
 
+    if not get_source(source).live:
+        typer.echo(f"error: {source} reads saved files only; use `tracker ingest {source} PATH`", err=True)
+        raise typer.Exit(2)
     _migrate()
     failed = False
     for summary in run_source(_engine(), get_settings(), source):
@@ -119,8 +122,8 @@ def run() -> None:
     engine = _engine()
     failed = 0
     for source_id in settings.sources:
-        if source_id not in REGISTRY:
-            typer.echo(f"{source_id}: skipped - unknown source (TRACKER_SOURCES)", err=True)
+        if source_id not in REGISTRY or not REGISTRY[source_id].live:
+            typer.echo(f"{source_id}: skipped - not a live source (TRACKER_SOURCES)", err=True)
             failed += 1
             continue
         for summary in run_source(engine, settings, source_id):

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import json
+from datetime import date
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import AliasChoices, Field, field_validator
+from pydantic import AliasChoices, Field, SecretStr, field_validator
 from typing import Annotated
 
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -42,8 +43,24 @@ class Settings(BaseSettings):
         default=["20261"],
         description="Virginia LIS session codes: 5 digits (20261) for the LIS blob, 3 (241) for legacy LIS.",
     )
+    ca_pubinfo_archive: str = Field(
+        default="daily",
+        description="California pubinfo archive: 'daily' (today's pubinfo_<Day>.zip) or a file name "
+        "such as pubinfo_2025.zip (the full session).",
+    )
+    ny_session_years: Annotated[list[str], NoDecode] = Field(
+        default=["2025"], description="New York sessions (the odd start year of each two-year session)."
+    )
+    ny_openleg_api_key: SecretStr | None = Field(
+        default=None, description="Open Legislation API key (free, legislation.nysenate.gov). Secret."
+    )
+    wa_biennium: str = Field(default="2025-26", description="Washington biennium, as the WSL service names it.")
+    wa_introduced_since: date = Field(
+        default=date(2025, 1, 1), description="Washington: first introduction date to list."
+    )
+    ct_ftp_host: str = Field(default="ftp.cga.ct.gov", description="Connecticut General Assembly FTP host.")
 
-    @field_validator("sources", "va_sessions", mode="before")
+    @field_validator("sources", "va_sessions", "ny_session_years", mode="before")
     @classmethod
     def _split_commas(cls, value):
         # Accept "a,b" from the environment as well as a JSON list.
@@ -52,6 +69,12 @@ class Settings(BaseSettings):
                 return json.loads(value)
             return [part.strip() for part in value.split(",") if part.strip()]
         return value
+
+    @field_validator("replay_dir", "ny_openleg_api_key", mode="before")
+    @classmethod
+    def _blank_is_unset(cls, value):
+        # `KEY=` in .env (as .env.example ships) means "not set", not an empty key or path.
+        return None if isinstance(value, str) and not value.strip() else value
 
     @property
     def user_agent(self) -> str:

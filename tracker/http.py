@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import gzip
 import logging
+import math
 import threading
 import time
 import tomllib
@@ -67,6 +68,24 @@ class RateLimitTransport(httpx.BaseTransport):
         self.inner.close()
 
 
+class NoStoreRetryableTransport(httpx.BaseTransport):
+    """Marks 429/5xx responses `no-store`. Retries happen outside the cache, so an error stored
+    because the server gave it a lifetime (max-age, Expires) would answer every retry, and later
+    runs, without the origin ever being asked again."""
+
+    def __init__(self, inner: httpx.BaseTransport):
+        self.inner = inner
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        response = self.inner.handle_request(request)
+        if response.status_code in RETRY_STATUSES:
+            response.headers["cache-control"] = "no-store"
+        return response
+
+    def close(self) -> None:
+        self.inner.close()
+
+
 class ReplayTransport(httpx.BaseTransport):
     """Serves recorded files by URL, per `tracker/replay_manifest.toml`; unknown URLs get a 404."""
 
@@ -104,6 +123,8 @@ def _wait(fallback: Callable[[RetryCallState], float]) -> Callable[[RetryCallSta
                     seconds = (parsedate_to_datetime(header) - datetime.now(UTC)).total_seconds()
                 except (TypeError, ValueError):
                     seconds = fallback(state)
+            if math.isnan(seconds):  # float() accepts "nan", which time.sleep() rejects
+                seconds = fallback(state)
             return min(max(seconds, 0.0), MAX_RETRY_AFTER_SECONDS)
         return fallback(state)
 
@@ -122,7 +143,8 @@ class Fetcher:
         if settings.http_cache:
             settings.data_dir.mkdir(parents=True, exist_ok=True)
             storage = SqliteStorage(database_path=str(settings.data_dir / "http-cache.db"))
-            transport = CacheTransport(next_transport=transport, storage=storage, rfc=True)
+            transport = CacheTransport(next_transport=NoStoreRetryableTransport(transport), storage=storage,
+                                       rfc=True)
         self.client = httpx.Client(
             transport=transport,
             headers={"User-Agent": settings.user_agent},
@@ -181,7 +203,7 @@ class Fetcher:
             raise FetchError(f"GET {url}: timed out after {self.settings.http_max_retries + 1} "
                              f"attempts ({type(exc).__name__})") from None
         except httpx.TransportError as exc:
-            raise FetchError(f"GET {url}: network error: {exc or type(exc).__name__}") from None
+            raise FetchError(f"GET {url}: network error: {str(exc) or type(exc).__name__}") from None
 
     def get_text(self, url: str, decoder: Callable[[bytes], str]) -> FetchedText:
         body, from_cache = self.get_bytes(url)

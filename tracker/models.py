@@ -44,6 +44,7 @@ class Bill(SQLModel, table=True):
     kind: str = "bill"
     origin_chamber: str | None = None
     title: str = Field(sa_type=Text)
+    summary: str | None = Field(default=None, sa_type=Text)
     introduced_on: dt.date | None = None
     # Derived by tracker.normalize.status; recomputable from the stored actions.
     status: str | None = Field(default=None, index=True)

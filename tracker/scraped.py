@@ -46,6 +46,7 @@ class ScrapedBill:
     sponsors: list[ScrapedSponsor] = field(default_factory=list)
     versions: list[ScrapedVersion] = field(default_factory=list)
     chapter: str | None = None
+    summary: str | None = None  # the source's abstract or digest
     introduced_on: date | None = None
     # The source's own final flags (VA Passed/Failed/Approved...). Stored to cross-check, never trusted.
     source_flags: dict[str, str] = field(default_factory=dict)
@@ -55,6 +56,7 @@ class ScrapedBill:
         """A short hash per field group, so an update can name what changed (fetched_at excluded)."""
         groups = {
             "title": self.title,
+            "summary": self.summary,
             "bill": [self.jurisdiction, self.session, self.identifier, self.kind, self.origin_chamber,
                      self.chapter, self.introduced_on, self.source_url],
             "actions": [[a.raw_date, a.date, a.text, a.actor, a.source_classes] for a in self.actions],

@@ -82,6 +82,7 @@ def bill_values(norm: NormalizedBill, session_id: int) -> dict:
         "kind": str(bill.kind),
         "origin_chamber": bill.origin_chamber,
         "title": bill.title,
+        "summary": bill.summary,
         "introduced_on": bill.introduced_on,
         "chapter": status.chapter or bill.chapter,
         "source_id": bill.source_id,

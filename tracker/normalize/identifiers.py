@@ -39,5 +39,23 @@ def split_bill_key(key: str) -> tuple[str, str, str]:
     return jurisdiction, session, canonical_identifier(compact)
 
 
+# Legislatures whose session is a two-year biennium starting in an odd year, which sources name
+# by its first year (NY OpenLeg "2025"), by both years ("2025-2026") or run together
+# ("20252026"). Add a state only after checking its calendar (NJ's biennium starts in even years).
+ODD_YEAR_BIENNIA = frozenset({"ca", "ny", "wa"})
+
+
+def canonical_session(jurisdiction: str, raw: str) -> str:
+    """One spelling per session, whatever the source: `2025-2026` -> `20252026`, `2026A` stays."""
+    compact = re.sub(r"[^0-9A-Za-z]", "", raw or "")
+    if not compact:
+        raise IdentifierError(f"empty session for {jurisdiction!r}")
+    if jurisdiction in ODD_YEAR_BIENNIA and re.fullmatch(r"\d{4}", compact):
+        start = int(compact)
+        start -= 0 if start % 2 else 1  # biennia start in odd years
+        return f"{start}{start + 1}"
+    return compact
+
+
 def identifier_prefix(identifier: str) -> str:
     return canonical_identifier(identifier).split(" ", 1)[0]
