@@ -57,11 +57,15 @@ def csv_urls(code: str) -> tuple[str, str]:
 def decode(data: bytes) -> str:
     """LIS files are mostly UTF-8 but carry stray Windows-1252 bytes (a bare 0xAE in 2024)."""
     if data[:2] == b"\x1f\x8b":
-        data = gzip.decompress(data)
+        try:
+            data = gzip.decompress(data)
+        except (EOFError, OSError) as exc:
+            raise SourceFormatError(f"gzip data is damaged or truncated ({exc})") from None
     try:
-        return data.decode("utf-8-sig")
+        text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
-        return data.decode("cp1252", errors="replace")
+        text = data.decode("cp1252", errors="replace")
+    return text.replace("\x00", "")  # NUL is never data, and PostgreSQL text cannot hold it
 
 
 @lru_cache(maxsize=4096)
@@ -76,8 +80,12 @@ def _reader(text: str, required: tuple[str, ...], name: str) -> csv.DictReader:
     reader = csv.DictReader(io.StringIO(text))
     missing = [column for column in required if column not in (reader.fieldnames or [])]
     if missing:
-        raise SourceFormatError(f"{name}: missing column(s) {', '.join(missing)}; "
-                                f"found {', '.join(reader.fieldnames or []) or 'no header'}")
+        found = ", ".join(reader.fieldnames or [])[:300] or "no header"
+        raise SourceFormatError(f"{name}: missing column(s) {', '.join(missing)}; found {found}")
+    if not text.endswith(("\n", "\r")):
+        # LIS files end with a line break; without one the download was cut short, and a
+        # History cut short would silently drop a bill's latest actions.
+        raise SourceFormatError(f"{name}: file does not end with a line break; it looks truncated")
     return reader
 
 
@@ -88,20 +96,31 @@ def parse_csv_files(bills_csv: str, history_csv: str, *, session_code: str, fetc
     bills_url, history_url = csv_urls(session_code)
     source_url = source_url or bills_url
     history: dict[str, list[dict[str, str]]] = defaultdict(list)
+    broken_history = set()
     for row in _reader(history_csv, HISTORY_COLUMNS, "History.csv"):
-        history[(row["Bill_id"] or "").strip()].append(row)
+        bill_id = (row["Bill_id"] or "").strip()
+        if None in row or any(row[c] is None for c in HISTORY_COLUMNS):
+            broken_history.add(bill_id)
+        history[bill_id].append(row)
     seen: dict[str, dict[str, str]] = {}
     rows = list(_reader(bills_csv, BILL_COLUMNS + FLAG_COLUMNS, "Bills.csv"))
-    duplicates = set()
+    duplicates, short_rows = set(), set()
     for row in rows:
         bill_id = (row["Bill_id"] or "").strip()
+        if None in row or None in row.values():  # more or fewer fields than the header
+            duplicates.add(bill_id)  # reported below, bill left as stored
+            short_rows.add(bill_id)
         if bill_id in seen and seen[bill_id] != row:
             duplicates.add(bill_id)
         seen[bill_id] = row
     for bill_id, row in seen.items():
         if bill_id in duplicates:
-            yield ItemProblem(f"Bills.csv has conflicting rows for {bill_id}; bill left as stored",
-                              bill_id, source_url)
+            why = "a row with the wrong number of fields" if bill_id in short_rows else "conflicting rows"
+            yield ItemProblem(f"Bills.csv has {why} for {bill_id}; bill left as stored", bill_id, source_url)
+            continue
+        if bill_id in broken_history:
+            yield ItemProblem(f"History.csv has a row with the wrong number of fields for {bill_id}; "
+                              "bill left as stored", bill_id, source_url)
             continue
         try:
             yield _bill(row, history.get(bill_id, []), session, fetched_at, source_url)
@@ -189,17 +208,22 @@ class VirginiaLIS(Source):
             bills_url, history_url = csv_urls(code)
             target = f"{bills_url} + {history_url}"
             try:
-                bills = fetcher.get_text(bills_url, decode)
-                history = fetcher.get_text(history_url, decode)
+                bills, history = _get(fetcher, bills_url), _get(fetcher, history_url)
             except FetchError as exc:
                 yield Batch(target=target, error=str(exc))
                 continue
-            if bills.not_modified and history.not_modified:
-                yield Batch(target=target, not_modified=True)
-                continue
+            # Even after two 304s the cached files are parsed again: if the last ingest failed, the
+            # cache already holds files the database never took. Unchanged bills cost a hash compare.
             items = parse_csv_files(bills.text, history.text, session_code=code,
                                     fetched_at=bills.fetched_at, source_url=bills_url)
-            yield Batch(target=target, items=items)
+            yield Batch(target=target, items=items, not_modified=bills.not_modified and history.not_modified)
+
+
+def _get(fetcher: Fetcher, url: str):
+    try:
+        return fetcher.get_text(url, decode)
+    except SourceFormatError as exc:  # damaged gzip: name the URL in the run record
+        raise FetchError(f"GET {url}: {exc}") from None
 
 
 def _session_from_name(name: str) -> str:

@@ -55,7 +55,7 @@ def make_fetcher(settings, sleeps):
         fetcher.close()
 
 
-@pytest.fixture(params=[False, True], ids=["no-cache", "cache"])
+@pytest.fixture(params=[False, True], ids=["uncached", "cached"])
 def cache(request) -> bool:
     """Failure handling must be the same whether or not the RFC 9111 cache sits in front."""
     return request.param
@@ -111,7 +111,8 @@ def test_redirects_are_followed(router, make_fetcher):
 
 
 def test_500_then_200_succeeds_after_one_retry(router, make_fetcher, sleeps, cache):
-    route = router.get(URL).mock(side_effect=[httpx.Response(500, text="boom"), httpx.Response(200, text="fine")])
+    route = router.get(URL).mock(side_effect=[httpx.Response(500, text="boom"),
+                                              httpx.Response(200, text="fine")])
     result = make_fetcher(http_cache=cache).get_text(URL, utf8)
 
     assert result.text == "fine"
@@ -224,7 +225,10 @@ def test_retry_after_date_in_the_past_means_no_wait(router, make_fetcher, sleeps
     assert sleeps == [0.0]
 
 
-@pytest.mark.parametrize("header", ["86400", "inf", format_datetime(datetime(2999, 1, 1, tzinfo=UTC), usegmt=True)])
+FAR_FUTURE = format_datetime(datetime(2999, 1, 1, tzinfo=UTC), usegmt=True)
+
+
+@pytest.mark.parametrize("header", ["86400", "inf", FAR_FUTURE])
 def test_retry_after_is_capped(router, make_fetcher, sleeps, header):
     router.get(URL).mock(side_effect=[httpx.Response(429, headers={"Retry-After": header}),
                                       httpx.Response(200, text="ok")])
@@ -405,11 +409,19 @@ def test_last_modified_revalidates_with_if_modified_since(router, make_fetcher):
     assert (second.text, second.not_modified) == ("v1", True)
 
 
+def http_date(seconds_ago: float) -> str:
+    return format_datetime(datetime.now(UTC) - timedelta(seconds=seconds_ago), usegmt=True)
+
+
 def test_changed_resource_replaces_the_cached_copy(router, make_fetcher):
+    # hishel keeps the old entry beside the new one and revalidates the one with the latest Date,
+    # so these carry Date headers, as real servers' responses do.
     route = router.get(URL).mock(side_effect=[
-        httpx.Response(200, text="v1", headers={"ETag": '"1"', "Cache-Control": "no-cache"}),
-        httpx.Response(200, text="v2", headers={"ETag": '"2"', "Cache-Control": "no-cache"}),
-        httpx.Response(304, headers={"ETag": '"2"'}),
+        httpx.Response(200, text="v1", headers={"ETag": '"1"', "Cache-Control": "no-cache",
+                                                "Date": http_date(60)}),
+        httpx.Response(200, text="v2", headers={"ETag": '"2"', "Cache-Control": "no-cache",
+                                                "Date": http_date(30)}),
+        httpx.Response(304, headers={"ETag": '"2"', "Date": http_date(0)}),
     ])
     fetcher = make_fetcher(http_cache=True)
     assert fetcher.get_text(URL, utf8).text == "v1"
@@ -466,14 +478,25 @@ def test_cached_gzip_body_is_decoded_on_the_way_out(router, make_fetcher):
     assert (second.text, second.not_modified) == ("compressed text", True)
 
 
-def test_errors_are_not_cached(router, make_fetcher, sleeps):
+@pytest.mark.parametrize("status", [429, 500, 503])
+def test_retryable_errors_with_a_lifetime_are_not_cached(router, make_fetcher, sleeps, status):
+    """RFC 9111 lets a cache store a 5xx that has max-age; then every retry (which runs outside the
+    cache) would get the stored error back without ever reaching the origin."""
     route = router.get(URL).mock(side_effect=[
-        httpx.Response(500, headers={"Cache-Control": "max-age=3600"}),
+        httpx.Response(status, text="down", headers={"Cache-Control": "max-age=3600"}),
         httpx.Response(200, text="ok", headers={"ETag": '"e"', "Cache-Control": "no-cache"}),
+        httpx.Response(304, headers={"ETag": '"e"'}),
     ])
     result = make_fetcher(http_cache=True).get_text(URL, utf8)
     assert (result.text, result.not_modified) == ("ok", False)
+    assert route.call_count == 2  # the retry reached the origin
     assert "if-none-match" not in route.calls[1].request.headers
+    assert len(sleeps) == 1
+
+    # The next run revalidates the good copy; the error was never stored.
+    later = make_fetcher(http_cache=True).get_text(URL, utf8)
+    assert route.calls[2].request.headers["if-none-match"] == '"e"'
+    assert (later.text, later.not_modified) == ("ok", True)
 
 
 def test_cache_off_sends_no_conditional_headers_and_writes_no_db(router, make_fetcher, settings):
@@ -600,7 +623,7 @@ def test_fetcher_over_replay_transport(recordings, make_fetcher, sleeps):
     assert sleeps == []  # a 404 is not retried
 
 
-def test_real_manifest_lists_existing_style_entries():
+def test_packaged_manifest_is_the_default():
     transport = ReplayTransport("/nonexistent")  # the packaged manifest, no files needed
     url = "https://legacylis.virginia.gov/SiteInformation/csv/241/Bills.csv"
     assert transport.recordings[url]["file"] == "fixtures/states/va/legacylis_241_Bills.csv.gz"
@@ -610,7 +633,7 @@ def test_real_manifest_lists_existing_style_entries():
     assert "missing" in response.text
 
 
-def test_replay_dir_setting_makes_the_fetcher_replay(recordings, settings, sleeps, tmp_path, router):
+def test_replay_dir_setting_makes_the_fetcher_replay(settings, sleeps, tmp_path, router):
     """With replay_dir set and no transport given, the packaged manifest is used and nothing
     reaches the (mocked) network, even for URLs it doesn't know."""
     fetcher = Fetcher(settings.model_copy(update={"replay_dir": tmp_path / "empty"}), sleep=sleeps.append)

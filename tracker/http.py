@@ -187,7 +187,7 @@ class Fetcher:
     def get_bytes(self, url: str) -> tuple[bytes, bool]:
         retrying = Retrying(
             stop=stop_after_attempt(self.settings.http_max_retries + 1),
-            wait=_wait(wait_exponential_jitter(initial=2, max=120)),
+            wait=_wait(wait_exponential_jitter(multiplier=2, max=120)),
             retry=retry_if_exception(lambda e: isinstance(e, (_RetryableStatus, httpx.TransportError))),
             sleep=self.sleep,
             reraise=True,

@@ -46,6 +46,11 @@ class RunSummary:
         return f"{text} - {self.message}" if self.message else text
 
 
+def _printable(text: str | None) -> str | None:
+    """Messages quote bad input; PostgreSQL refuses NUL in text, which would lose the run record."""
+    return text.replace("\x00", "\\x00") if text else text
+
+
 def _start(engine: Engine, source_id: str, kind: str, target: str) -> int:
     with session_scope(engine) as db:
         run = ScrapeRun(source_id=source_id, kind=kind, target=target)
@@ -61,12 +66,13 @@ def run_batch(engine: Engine, source_id: str, batch: Batch, *, kind: str = "scra
     try:
         if batch.error:
             message = batch.error
-        elif batch.not_modified:
-            status, message = "unchanged", "source not modified since the last fetch"
         else:
             with session_scope(engine) as db:
                 result = ingest(db, batch.items, run_id=run_id)
-            if result.bills_seen == 0:
+            if batch.not_modified and not (result.inserted or result.updated or result.problems):
+                status = "unchanged"
+                message = "not modified since the last fetch (304); stored data confirmed"
+            elif result.bills_seen == 0:
                 # A source that suddenly lists nothing is broken, not quiet.
                 status, message = "empty", "no bills found; stored data left as it was"
             elif result.problems:
@@ -79,15 +85,16 @@ def run_batch(engine: Engine, source_id: str, batch: Batch, *, kind: str = "scra
     finally:
         with session_scope(engine) as db:
             run = db.get(ScrapeRun, run_id)
-            run.finished_at, run.status, run.message, run.traceback = datetime.now(UTC), status, message, trace
+            run.finished_at, run.status = datetime.now(UTC), status
+            run.message, run.traceback = _printable(message), _printable(trace)
             if result is not None and status != "failed":
                 run.inserted, run.updated, run.unchanged = result.inserted, result.updated, result.unchanged
                 run.status_changes = result.status_changes
             if result is not None:
                 run.problems = len(result.problems)
                 for problem in result.problems[:MAX_PROBLEMS_STORED]:
-                    db.add(RunProblem(run_id=run_id, item_key=problem.item_key, url=problem.url,
-                                      message=problem.message))
+                    db.add(RunProblem(run_id=run_id, item_key=_printable(problem.item_key), url=problem.url,
+                                      message=_printable(problem.message)))
     return RunSummary(run_id, source_id, batch.target, status,
                       *((result.inserted, result.updated, result.unchanged, result.status_changes)
                         if result and status != "failed" else (0, 0, 0, 0)),
