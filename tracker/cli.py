@@ -200,7 +200,7 @@ def changes(since: Annotated[datetime | None, typer.Option(help="Detected on or 
 
 
 @db_app.command("upgrade")
-def db_upgrade(revision: Annotated[str, typer.Argument(help="Target revision.")] = "head") -> None:
+def db_upgrade(revision: Annotated[str, typer.Argument(help="Target revision.")] = "heads") -> None:
     """Apply migrations to the configured database."""
     database.upgrade(get_settings().database_url, revision)
     typer.echo(f"database at {database.current_revision(get_settings().database_url)}")

@@ -62,14 +62,23 @@ def alembic_config(url: str):
     return config
 
 
-def upgrade(url: str, revision: str = "head") -> None:
+def upgrade(url: str, revision: str = "heads") -> None:
     from alembic import command
 
     command.upgrade(alembic_config(url), revision)
 
 
 def current_revision(url: str) -> str | None:
+    """The applied revision(s), comma-separated; None for an empty database."""
     from alembic.runtime.migration import MigrationContext
 
     with get_engine(url).connect() as connection:
-        return MigrationContext.configure(connection).get_current_revision()
+        heads = MigrationContext.configure(connection).get_current_heads()
+    return ",".join(sorted(heads)) or None
+
+
+def script_heads(url: str) -> str:
+    """The newest revision(s) the code ships, comma-separated."""
+    from alembic.script import ScriptDirectory
+
+    return ",".join(sorted(ScriptDirectory.from_config(alembic_config(url)).get_heads()))
