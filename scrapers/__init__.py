@@ -3,10 +3,18 @@
 from __future__ import annotations
 
 from scrapers.base import Source
+from scrapers.ct_ftp import ConnecticutFTP
 from scrapers.openstates import OpenStatesFiles
 from scrapers.va_lis import VirginiaLIS
 
-REGISTRY: dict[str, Source] = {source.id: source for source in (VirginiaLIS(), OpenStatesFiles())}
+REGISTRY: dict[str, Source] = {
+    source.id: source
+    for source in (
+        VirginiaLIS(),
+        ConnecticutFTP(),
+        OpenStatesFiles(),
+    )
+}
 
 
 def get_source(source_id: str) -> Source:
