@@ -3,15 +3,22 @@
 from __future__ import annotations
 
 from scrapers.base import Source
+from scrapers.ca_pubinfo import CaliforniaPubinfo
 from scrapers.ct_ftp import ConnecticutFTP
+from scrapers.ny import NewYorkLBDC, NewYorkOpenLeg
 from scrapers.openstates import OpenStatesFiles
 from scrapers.va_lis import VirginiaLIS
+from scrapers.wa_wsl import WashingtonWSL
 
 REGISTRY: dict[str, Source] = {
     source.id: source
     for source in (
         VirginiaLIS(),
+        CaliforniaPubinfo(),
+        NewYorkOpenLeg(),
+        NewYorkLBDC(),
         ConnecticutFTP(),
+        WashingtonWSL(),
         OpenStatesFiles(),
     )
 }

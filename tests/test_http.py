@@ -658,3 +658,33 @@ def test_replay_of_the_real_virginia_recording(settings, sleeps):
     assert result.text.count("\n") > 100
     assert result.not_modified is False
     assert sleeps == []
+
+
+def test_secret_params_reach_the_server_but_never_the_cache_or_errors(settings):
+    import sqlite3
+
+    import httpx
+
+    from tracker.http import Fetcher, FetchError
+
+    seen = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(str(request.url))
+        if "fail" in request.url.path:
+            return httpx.Response(404, text=f"bad key {request.url.params['key']}")
+        return httpx.Response(200, text="ok", headers={"ETag": '"v1"', "Cache-Control": "max-age=600"})
+
+    cached = settings.model_copy(update={"http_cache": True, "http_requests_per_minute": 1e9})
+    with Fetcher(cached, transport=httpx.MockTransport(handler), sleep=lambda s: None) as fetcher:
+        assert fetcher.get_text("https://api.example.org/bills?limit=5", bytes.decode,
+                                secret_params={"key": "s3cr3t"}).text == "ok"
+        with pytest.raises(FetchError) as error:
+            fetcher.get_bytes("https://api.example.org/fail", secret_params={"key": "s3cr3t"})
+    assert seen[0] == "https://api.example.org/bills?limit=5&key=s3cr3t"
+    assert "s3cr3t" not in str(error.value) and "***" in str(error.value)
+    cache_db = settings.data_dir / "http-cache.db"
+    if cache_db.exists():
+        with sqlite3.connect(cache_db) as connection:
+            dump = "\n".join(connection.iterdump())
+        assert "s3cr3t" not in dump

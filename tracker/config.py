@@ -54,13 +54,17 @@ class Settings(BaseSettings):
     ny_openleg_api_key: SecretStr | None = Field(
         default=None, description="Open Legislation API key (free, legislation.nysenate.gov). Secret."
     )
+    ny_lbdc_bills: Annotated[list[str], NoDecode] = Field(
+        default=[], description="New York bills ny-lbdc fetches, as YEAR:PRINTNO (2025:S6953,2025:A6453); "
+        "LBDC has no keyless bulk list.",
+    )
     wa_biennium: str = Field(default="2025-26", description="Washington biennium, as the WSL service names it.")
     wa_introduced_since: date = Field(
         default=date(2025, 1, 1), description="Washington: first introduction date to list."
     )
     ct_ftp_host: str = Field(default="ftp.cga.ct.gov", description="Connecticut General Assembly FTP host.")
 
-    @field_validator("sources", "va_sessions", "ny_session_years", mode="before")
+    @field_validator("sources", "va_sessions", "ny_session_years", "ny_lbdc_bills", mode="before")
     @classmethod
     def _split_commas(cls, value):
         # Accept "a,b" from the environment as well as a JSON list.

@@ -10,11 +10,12 @@ import math
 import threading
 import time
 import tomllib
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from importlib import resources
+from urllib.parse import quote
 from pathlib import Path
 
 import httpx
@@ -140,18 +141,25 @@ class Fetcher:
         if transport is None:
             transport = ReplayTransport(settings.replay_dir) if settings.replay_dir else httpx.HTTPTransport()
         transport = RateLimitTransport(transport, settings.http_requests_per_minute, sleep)
+        # Requests that carry an API key in the URL skip the cache: hishel would write the key to
+        # disk with the stored request. Keyed APIs have no ETags anyway (change hashes do that job).
+        self.uncached_client = self._client(transport, settings)
         if settings.http_cache:
             settings.data_dir.mkdir(parents=True, exist_ok=True)
             storage = SqliteStorage(database_path=str(settings.data_dir / "http-cache.db"))
             transport = CacheTransport(next_transport=NoStoreRetryableTransport(transport), storage=storage,
                                        rfc=True)
-        self.client = httpx.Client(
+        self.client = self._client(transport, settings)
+        self.max_bytes = int(settings.http_max_response_mb * 1024 * 1024)
+
+    @staticmethod
+    def _client(transport: httpx.BaseTransport, settings: Settings) -> httpx.Client:
+        return httpx.Client(
             transport=transport,
             headers={"User-Agent": settings.user_agent},
             timeout=httpx.Timeout(settings.http_timeout_seconds),
             follow_redirects=True,
         )
-        self.max_bytes = int(settings.http_max_response_mb * 1024 * 1024)
 
     def __enter__(self) -> Fetcher:
         return self
@@ -161,9 +169,13 @@ class Fetcher:
 
     def close(self) -> None:
         self.client.close()
+        self.uncached_client.close()
 
-    def _get_once(self, url: str) -> tuple[bytes, bool]:
-        with self.client.stream("GET", url) as response:
+    def _get_once(self, url: str, secret_params: Mapping[str, str] | None) -> tuple[bytes, bool]:
+        client, target = self.client, httpx.URL(url)
+        if secret_params:  # merged by hand: httpx's params= would replace the URL's own query
+            client, target = self.uncached_client, target.copy_merge_params(secret_params)
+        with client.stream("GET", target) as response:
             if response.status_code in RETRY_STATUSES:
                 response.read()
                 raise _RetryableStatus(response)
@@ -184,7 +196,9 @@ class Fetcher:
             caching = response.extensions.get("caching") or {}
             return b"".join(chunks), bool(caching.get("from_cache"))
 
-    def get_bytes(self, url: str) -> tuple[bytes, bool]:
+    def get_bytes(self, url: str, *, secret_params: Mapping[str, str] | None = None) -> tuple[bytes, bool]:
+        """GET `url`. `secret_params` (API keys) are added to the request only: never cached,
+        logged, or shown in an error, which all name `url` without them."""
         retrying = Retrying(
             stop=stop_after_attempt(self.settings.http_max_retries + 1),
             wait=_wait(wait_exponential_jitter(multiplier=2, max=120)),
@@ -195,7 +209,9 @@ class Fetcher:
                                                s.outcome.exception(), s.attempt_number),
         )
         try:
-            return retrying(self._get_once, url)
+            return retrying(self._get_once, url, secret_params)
+        except FetchError as exc:
+            raise FetchError(_redact(str(exc), secret_params)) from None
         except _RetryableStatus as exc:
             raise FetchError(f"GET {url}: HTTP {exc.response.status_code} after "
                              f"{self.settings.http_max_retries + 1} attempts") from None
@@ -203,8 +219,17 @@ class Fetcher:
             raise FetchError(f"GET {url}: timed out after {self.settings.http_max_retries + 1} "
                              f"attempts ({type(exc).__name__})") from None
         except httpx.TransportError as exc:
-            raise FetchError(f"GET {url}: network error: {str(exc) or type(exc).__name__}") from None
+            detail = _redact(str(exc), secret_params) or type(exc).__name__
+            raise FetchError(f"GET {url}: network error: {detail}") from None
 
-    def get_text(self, url: str, decoder: Callable[[bytes], str]) -> FetchedText:
-        body, from_cache = self.get_bytes(url)
+    def get_text(self, url: str, decoder: Callable[[bytes], str], *,
+                 secret_params: Mapping[str, str] | None = None) -> FetchedText:
+        body, from_cache = self.get_bytes(url, secret_params=secret_params)
         return FetchedText(url, decoder(body), datetime.now(UTC), from_cache)
+
+
+def _redact(text: str, secret_params: Mapping[str, str] | None) -> str:
+    for value in (secret_params or {}).values():
+        if value:
+            text = text.replace(value, "***").replace(quote(value, safe=""), "***")
+    return text

@@ -50,6 +50,9 @@ def canonical_session(jurisdiction: str, raw: str) -> str:
     compact = re.sub(r"[^0-9A-Za-z]", "", raw or "")
     if not compact:
         raise IdentifierError(f"empty session for {jurisdiction!r}")
+    if (jurisdiction in ODD_YEAR_BIENNIA and re.fullmatch(r"\d{6}", compact)
+            and int(compact[4:]) == (int(compact[:4]) + 1) % 100):
+        compact = compact[:4]  # WA WSL "2025-26": first year plus the next year's last two digits
     if jurisdiction in ODD_YEAR_BIENNIA and re.fullmatch(r"\d{4}", compact):
         start = int(compact)
         start -= 0 if start % 2 else 1  # biennia start in odd years

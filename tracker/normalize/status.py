@@ -133,7 +133,9 @@ def derive_status(
             outcome, override, moved = BillStatus.VETOED, True, True
         if "x-veto-pending" in classes:
             outcome, override, moved = BillStatus.VETOED, True, True
-        if "veto-override-failure" in classes:
+        if "veto-override-failure" in classes and (outcome == BillStatus.VETOED or rung == len(LADDER) - 1):
+            # Only a bill that was vetoed (or is before the Governor, its veto line unseen) can have
+            # its veto sustained; CA's "Stricken from file." must never veto anything else.
             outcome, override, moved = BillStatus.VETOED, False, True
         if "executive-veto-line-item" in classes and "executive-signature" in classes:
             partial = True
@@ -144,9 +146,14 @@ def derive_status(
         if "x-law-without-signature" in classes:
             outcome, enacted_how, moved = BillStatus.ENACTED, EnactedHow.LAW_WITHOUT_SIGNATURE, True
         if "became-law" in classes and outcome != BillStatus.ENACTED:
-            # A chapter number after a veto is an override we did not see spelled out.
-            how = EnactedHow.VETO_OVERRIDDEN if outcome == BillStatus.VETOED else EnactedHow.CHAPTERED
-            outcome, enacted_how, override, moved = BillStatus.ENACTED, how, False, True
+            if is_resolution and not action.facts.get("chapter") and outcome != BillStatus.VETOED:
+                # A resolution filed without a chapter number (WA "Filed with Secretary of State.")
+                # has finished its course: adopted, not a law.
+                outcome, moved = BillStatus.ADOPTED, True
+            else:
+                # A chapter number after a veto is an override we did not see spelled out.
+                how = EnactedHow.VETO_OVERRIDDEN if outcome == BillStatus.VETOED else EnactedHow.CHAPTERED
+                outcome, enacted_how, override, moved = BillStatus.ENACTED, how, False, True
         if outcome not in (BillStatus.ENACTED, BillStatus.VETOED, BillStatus.ADOPTED):
             for cls, how in _FAILURES.items():
                 if cls in classes:
