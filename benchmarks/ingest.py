@@ -11,7 +11,7 @@ transaction (tracker.db.session_scope), as a real run does. Three passes, each o
 3. baseline: the plain `sqlite3` module `executemany`-ing the same bill and action rows (same
    columns, same values, built by the same `bill_values` / `_children` helpers) into two simple
    tables (INTEGER PRIMARY KEY, no other index or constraint) in another fresh file, one
-   transaction per copy, same pragmas (WAL, synchronous=NORMAL). Only the dict -> tuple
+   transaction per copy, same pragmas (WAL, synchronous=NORMAL). Only the dict -> parameter
    conversion, the JSON/date serialization, executemany and commit are timed; parsing and
    normalizing the rows for it are not. A checksum then confirms both files hold the same rows.
 
@@ -37,6 +37,7 @@ import tempfile
 import time
 from contextlib import nullcontext
 from datetime import UTC, date, datetime
+from operator import itemgetter
 from pathlib import Path
 
 from scrapers.base import ParsedItem
@@ -57,11 +58,8 @@ MAX_VS_BASELINE = 3.0  # first ingest may take at most 3x the raw sqlite3 baseli
 MIN_REINGEST_SPEEDUP = 5.0  # re-ingesting unchanged data must be at least 5x faster
 MAX_PEAK_MB = 500.0
 
-BILL_COLUMNS = ("key", "jurisdiction_id", "session_id", "identifier", "kind", "origin_chamber", "title",
-                "introduced_on", "chapter", "source_id", "source_url", "fetched_at", "source_flags",
-                "classifier_version", "status", "status_date", "enacted_how", "failed_how", "carried_over",
-                "override_possible", "partial_veto", "prefiled", "incorporated_into")
-ACTION_COLUMNS = ("position", "date", "raw_date", "text", "actor", "classes", "facts", "classifier_version")
+# Left out of the row comparison: ids and session ids are numbered by each database, timestamps differ.
+NOT_COMPARED = frozenset({"id", "bill_id", "session_id", "first_seen_at", "updated_at"})
 
 
 def session_name(copy: int) -> str:
@@ -87,10 +85,10 @@ def parse_copy(bills_gz: bytes, history_gz: bytes, copy: int) -> list[ParsedItem
     return items
 
 
-def count(items: list[ParsedItem]) -> tuple[int, int, int]:
-    """(bills, actions, problems) in one parsed batch."""
+def count(items: list[ParsedItem]) -> tuple[int, int]:
+    """(bills, actions) in one parsed batch; its problems come back in IngestResult.problems."""
     bills = [item for item in items if isinstance(item, ScrapedBill)]
-    return len(bills), sum(len(bill.actions) for bill in bills), len(items) - len(bills)
+    return len(bills), sum(len(bill.actions) for bill in bills)
 
 
 @dataclasses.dataclass
@@ -117,7 +115,7 @@ def ingest_pass(engine, bills_gz: bytes, history_gz: bytes, copies: int,
             stored = ingest(db, items)
         result.parse_s += parsed - started
         result.ingest_s += time.perf_counter() - parsed
-        bills, actions, problems = count(items)
+        bills, actions = count(items)
         result.bills += bills
         result.actions += actions
         result.problems += len(stored.problems)
@@ -131,65 +129,86 @@ def ingest_pass(engine, bills_gz: bytes, history_gz: bytes, copies: int,
 
 # --- baseline: plain sqlite3 ---------------------------------------------------------------------
 
-def _sql_value(value):
-    """What SQLAlchemy's SQLite types store: ISO dates, naive 'YYYY-MM-DD HH:MM:SS.ffffff'
-    datetimes, JSON text via json.dumps; everything else as is."""
-    if isinstance(value, datetime):
-        return value.strftime("%Y-%m-%d %H:%M:%S.%f")
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, dict | list):
-        return json.dumps(value)
-    return value
+def _iso(value: date | None) -> str | None:
+    return None if value is None else value.isoformat()
 
 
-def baseline_rows(items: list[ParsedItem], session_id: int, first_id: int) -> tuple[list[dict], list[dict]]:
+def _timestamp(value: datetime) -> str:
+    return value.strftime("%Y-%m-%d %H:%M:%S.%f")  # naive, as SQLAlchemy's SQLite DateTime stores it
+
+
+# How SQLAlchemy's SQLite types store the typed columns; the rest go to sqlite3 as they are.
+STORED_AS = {"introduced_on": _iso, "status_date": _iso, "date": _iso, "fetched_at": _timestamp,
+             "first_seen_at": _timestamp, "updated_at": _timestamp,
+             "source_flags": json.dumps, "classes": json.dumps, "facts": json.dumps}
+
+
+def row_converter(columns: tuple[str, ...]):
+    """A function: row dict -> parameter list in `columns` order, typed columns serialized."""
+    get = itemgetter(*columns)
+    typed = [(i, STORED_AS[c]) for i, c in enumerate(columns) if c in STORED_AS]
+
+    def convert(row: dict) -> list:
+        values = list(get(row))
+        for i, serialize in typed:
+            values[i] = serialize(values[i])
+        return values
+    return convert
+
+
+def baseline_rows(items: list[ParsedItem], session_id: int, first_id: int,
+                  now: datetime) -> tuple[list[dict], list[dict]]:
     """The bill and action values `ingest` writes for a new batch, ids assigned from `first_id`."""
     bills, actions = [], []
     for bill_id, scraped in enumerate((i for i in items if isinstance(i, ScrapedBill)), start=first_id):
         norm = normalize_bill(scraped)
-        bills.append({"id": bill_id, **bill_values(norm, session_id)})
+        bills.append({"id": bill_id, **bill_values(norm, session_id),
+                      "first_seen_at": now, "updated_at": now})
         actions.extend(_children(norm, bill_id)[0])
     return bills, actions
 
 
-def baseline_pass(path: Path, bills_gz: bytes, history_gz: bytes, copies: int) -> float:
+def _insert_sql(table: str, columns: tuple[str, ...]) -> str:
+    return f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"
+
+
+def baseline_pass(path: Path, bills_gz: bytes, history_gz: bytes,
+                  copies: int) -> tuple[float, tuple[str, ...], tuple[str, ...]]:
+    """Seconds spent writing, and the bill and action columns written (those `ingest` writes)."""
     connection = sqlite3.connect(path, isolation_level=None)  # transactions spelled out below
     connection.execute("PRAGMA journal_mode=WAL")
     connection.execute("PRAGMA synchronous=NORMAL")
-    connection.execute(f"CREATE TABLE bill (id INTEGER PRIMARY KEY, {', '.join(BILL_COLUMNS)}, "
-                       "first_seen_at, updated_at)")
-    connection.execute(f"CREATE TABLE action (id INTEGER PRIMARY KEY, bill_id, {', '.join(ACTION_COLUMNS)})")
-    bill_sql = (f"INSERT INTO bill (id, {', '.join(BILL_COLUMNS)}, first_seen_at, updated_at) "
-                f"VALUES ({', '.join('?' * (len(BILL_COLUMNS) + 3))})")
-    action_sql = (f"INSERT INTO action (bill_id, {', '.join(ACTION_COLUMNS)}) "
-                  f"VALUES ({', '.join('?' * (len(ACTION_COLUMNS) + 1))})")
     elapsed, next_id = 0.0, 1
     for copy in range(copies):
-        bills, actions = baseline_rows(parse_copy(bills_gz, history_gz, copy), copy + 1, next_id)
+        now = datetime.now(UTC)
+        bills, actions = baseline_rows(parse_copy(bills_gz, history_gz, copy), copy + 1, next_id, now)
         next_id += len(bills)
+        if copy == 0:
+            bill_columns, action_columns = tuple(bills[0]), tuple(actions[0])
+            connection.execute(f"CREATE TABLE bill (id INTEGER PRIMARY KEY, {', '.join(bill_columns[1:])})")
+            connection.execute(f"CREATE TABLE action (id INTEGER PRIMARY KEY, {', '.join(action_columns)})")
+            bill_sql, action_sql = _insert_sql("bill", bill_columns), _insert_sql("action", action_columns)
+            bill_params, action_params = row_converter(bill_columns), row_converter(action_columns)
         started = time.perf_counter()
-        now = _sql_value(datetime.now(UTC))
         connection.execute("BEGIN")
-        connection.executemany(bill_sql, [(row["id"], *(_sql_value(row[c]) for c in BILL_COLUMNS), now, now)
-                                          for row in bills])
-        connection.executemany(action_sql, [(row["bill_id"], *(_sql_value(row[c]) for c in ACTION_COLUMNS))
-                                            for row in actions])
+        connection.executemany(bill_sql, [bill_params(row) for row in bills])
+        connection.executemany(action_sql, [action_params(row) for row in actions])
         connection.execute("COMMIT")
         elapsed += time.perf_counter() - started
     connection.close()
-    return elapsed
+    return elapsed, bill_columns, action_columns
 
 
-def checksum(path: Path) -> tuple[str, int, int]:
-    """Digest of every bill and action row (ids, session ids and timestamps left out), with counts."""
+def checksum(path: Path, bill_columns: tuple[str, ...],
+             action_columns: tuple[str, ...]) -> tuple[str, int, int]:
+    """Digest of every bill and action row (NOT_COMPARED columns left out), with counts."""
     digest, bills, actions = hashlib.sha256(), 0, 0
     connection = sqlite3.connect(path)
-    columns = ", ".join(c for c in BILL_COLUMNS if c != "session_id")
+    columns = ", ".join(c for c in bill_columns if c not in NOT_COMPARED)
     for row in connection.execute(f"SELECT {columns} FROM bill ORDER BY key"):
         digest.update(repr(row).encode())
         bills += 1
-    columns = ", ".join(f"a.{c}" for c in ACTION_COLUMNS)
+    columns = ", ".join(f"a.{c}" for c in action_columns if c not in NOT_COMPARED)
     for row in connection.execute(f"SELECT b.key, {columns} FROM action a JOIN bill b ON b.id = a.bill_id "
                                   "ORDER BY b.key, a.position"):
         digest.update(repr(row).encode())
@@ -206,7 +225,8 @@ def rate(n: int, seconds: float) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--copies", type=int, default=10, help="how many times to replicate VA 2024 (default 10)")
+    parser.add_argument("--copies", type=int, default=10,
+                        help="how many times to replicate VA 2024 (default 10)")
     parser.add_argument("--shared", type=Path,
                         default=Path(os.environ.get("TRACKER_SHARED_DIR", ROOT.parent / "shared")),
                         help="the shared data folder (default ../shared beside the project root, "
@@ -235,8 +255,8 @@ def main(argv: list[str] | None = None) -> int:
         first = ingest_pass(engine, bills_gz, history_gz, args.copies, profiler)
         again = ingest_pass(engine, bills_gz, history_gz, args.copies)
         engine.dispose()
-        baseline_s = baseline_pass(Path(tmp) / "baseline.db", bills_gz, history_gz, args.copies)
-        ours_sum, base_sum = checksum(Path(tmp) / "tracker.db"), checksum(Path(tmp) / "baseline.db")
+        baseline_s, *columns = baseline_pass(Path(tmp) / "baseline.db", bills_gz, history_gz, args.copies)
+        ours_sum, base_sum = (checksum(Path(tmp) / name, *columns) for name in ("tracker.db", "baseline.db"))
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
     if profiler:
         args.profile.parent.mkdir(parents=True, exist_ok=True)
@@ -270,7 +290,8 @@ def main(argv: list[str] | None = None) -> int:
 
     sanity = {
         "first ingest inserted every bill": first.inserted == bills and first.updated == 0,
-        "re-ingest found every bill unchanged": again.unchanged == bills and again.inserted == again.updated == 0,
+        "re-ingest found every bill unchanged":
+            again.unchanged == bills and again.inserted == again.updated == 0,
         "no parse or ingest problems": first.problems == again.problems == 0,
         "baseline holds the same bill and action rows": ours_sum == base_sum == (ours_sum[0], bills, actions),
     }

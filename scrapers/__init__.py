@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from scrapers.base import Source
 from scrapers.ca_pubinfo import CaliforniaPubinfo
+from scrapers.congress_gov import CongressGov
 from scrapers.ct_ftp import ConnecticutFTP
+from scrapers.federal_register import FederalRegister
 from scrapers.ny import NewYorkLBDC, NewYorkOpenLeg
-from scrapers.openstates import OpenStatesFiles
+from scrapers.legiscan import LegiScanAPI, LegiScanDataset
+from scrapers.openstates import OpenStatesAPI, OpenStatesFiles
 from scrapers.va_lis import VirginiaLIS
 from scrapers.wa_wsl import WashingtonWSL
 
@@ -20,6 +23,11 @@ REGISTRY: dict[str, Source] = {
         ConnecticutFTP(),
         WashingtonWSL(),
         OpenStatesFiles(),
+        LegiScanAPI(),
+        LegiScanDataset(),
+        OpenStatesAPI(),
+        FederalRegister(),
+        CongressGov(),
     )
 }
 

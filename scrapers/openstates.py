@@ -5,6 +5,15 @@ organization and classification, sponsorships, versions, sources). Open States' 
 are kept only as hints (`source_classes`); our own rules classify the raw text.
 The recorded files are scrape *output* (../shared/fixtures/states/*/openstates_scrape_json); no
 real v3 `/bills` API response has been recorded, so the live API shape is unverified here.
+
+The live source `openstates` (API v3, https://v3.openstates.org/bills, key in the X-API-KEY header)
+is built from the documented schema (openstates/api-v3: `api/schemas.py` Bill, `api/bills.py`,
+`api/pagination.py`) and this OCD shape. UNVERIFIED against a real response: the first live run
+must confirm it; the parser fails loudly (SourceFormatError) when `results` / `pagination` are
+missing. Per jurisdiction it asks for bills updated since the last watermark, sorted
+`updated_asc`, `per_page=20` (the API maximum), with actions, sponsorships, abstracts, versions and
+sources included, at most TRACKER_OPENSTATES_REQUESTS_PER_MINUTE (default 10, the key's limit) and
+TRACKER_OPENSTATES_DAILY_BUDGET requests a day.
 """
 
 from __future__ import annotations
@@ -12,12 +21,17 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator
+from dataclasses import dataclass, fields
 from datetime import UTC, date, datetime
 from pathlib import Path
+from urllib.parse import urlencode
+
+import httpx
 
 from scrapers.base import Batch, ItemProblem, ParsedItem, Source, SourceFormatError
 from tracker.config import Settings
-from tracker.http import Fetcher
+from tracker.http import Fetcher, FetchError
+from tracker.merge import UpstreamBill
 from tracker.normalize.identifiers import canonical_session
 from tracker.scraped import ScrapedAction, ScrapedBill, ScrapedSponsor, ScrapedVersion
 from tracker.vocab import BillKind, Chamber
@@ -65,11 +79,11 @@ def parse_ocd_bill(data: dict, *, fetched_at: datetime | None = None, source_id:
     if not isinstance(data, dict) or "identifier" not in data:
         raise ValueError("not an OCD bill record (no identifier)")
     state = _jurisdiction(data)
-    session = data.get("legislative_session")
-    if isinstance(session, dict):  # the v3 API nests it
+    session = data.get("legislative_session") or data.get("session")  # scrape output / v3 API
+    if isinstance(session, dict):  # some API shapes nest it
         session = session.get("identifier")
     actions = []
-    for action in data.get("actions", []):
+    for action in data.get("actions") or []:
         raw_date = action.get("date") or ""
         try:
             when = _date(raw_date)
@@ -79,7 +93,7 @@ def parse_ocd_bill(data: dict, *, fetched_at: datetime | None = None, source_id:
                                      _organization(action.get("organization_id") or action.get("organization")),
                                      tuple(action.get("classification") or ())))
     versions = []
-    for version in data.get("versions", []):
+    for version in data.get("versions") or []:
         links = version.get("links") or []
         versions.append(ScrapedVersion(version.get("note") or "", _date(version.get("date") or ""),
                                        links[0].get("url") if links else None))
@@ -95,18 +109,24 @@ def parse_ocd_bill(data: dict, *, fetched_at: datetime | None = None, source_id:
         identifier=data["identifier"],
         title=(data.get("title") or "").strip(),
         source_id=source_id,
-        source_url=sources[0]["url"] if sources else "",
+        source_url=data.get("openstates_url") or (sources[0]["url"] if sources else ""),
         fetched_at=fetched,
         kind=_KINDS[kinds[0]] if kinds else BillKind.BILL,
         origin_chamber=_organization(data.get("from_organization")),
         actions=actions,
-        sponsors=[ScrapedSponsor(s.get("name", ""), bool(s.get("primary")), None)
-                  for s in data.get("sponsorships", []) if s.get("name")],
+        sponsors=[ScrapedSponsor(s.get("name", ""), bool(s.get("primary")), _person_id(s))
+                  for s in data.get("sponsorships") or [] if s.get("name")],
         versions=versions,
         summary=(abstracts[0].get("abstract") or "").strip() or None if abstracts else None,
         raw={"identifier": data["identifier"], "legislative_session": str(session),
              "classification": data.get("classification"), "extras": data.get("extras") or {}},
     )
+
+
+def _person_id(sponsorship: dict) -> str | None:
+    """The v3 API names the person (`{"id": "ocd-person/..."}`); scrape output has only a name."""
+    person = sponsorship.get("person")
+    return person.get("id") if isinstance(person, dict) else None
 
 
 def read_ocd_files(paths: list[Path], fetched_at: datetime | None) -> Iterator[ParsedItem]:
@@ -140,3 +160,182 @@ class OpenStatesFiles(Source):
 
     def fetch(self, fetcher: Fetcher, settings: Settings) -> Iterator[Batch]:
         raise SourceFormatError(f"{self.id} reads saved files only; use `tracker ingest {self.id} PATH`")
+
+
+# --- Open States API v3 (live) -----------------------------------------------------------------
+
+API_URL = "https://v3.openstates.org/bills"
+API_SOURCE_ID = "openstates"
+INCLUDES = ("actions", "sponsorships", "abstracts", "versions", "sources")
+PER_PAGE = 20  # the API's maximum for /bills
+
+
+def ocd_jurisdiction(state: str) -> str:
+    """`va` -> `ocd-jurisdiction/country:us/state:va/government` (DC is a district, PR a territory)."""
+    state = state.strip().lower()
+    if not re.fullmatch(r"[a-z]{2}", state):
+        raise ValueError(f"not a two-letter state: {state!r}")
+    division = {"dc": "district", "pr": "territory"}.get(state, "state")
+    return f"ocd-jurisdiction/country:us/{division}:{state}/government"
+
+
+def bills_url(state: str, updated_since: str, page: int, query: str = "") -> str:
+    params = [("jurisdiction", ocd_jurisdiction(state)), ("updated_since", updated_since),
+              ("sort", "updated_asc"), ("per_page", str(PER_PAGE)), ("page", str(page))]
+    params += [("include", name) for name in INCLUDES]
+    if query:
+        params.append(("q", query))
+    return f"{API_URL}?{urlencode(params)}"
+
+
+@dataclass(frozen=True)
+class BillsPage:
+    items: list  # UpstreamBill | ItemProblem
+    page: int
+    max_page: int
+    total_items: int
+    latest_update: str | None  # the largest updated_at on the page (ISO), for the watermark
+
+
+def parse_v3_bill(data: dict, *, fetched_at: datetime) -> UpstreamBill:
+    """One v3 /bills result -> UpstreamBill (the OCD parse plus the Open States bill id)."""
+    bill = parse_ocd_bill(data, fetched_at=fetched_at, source_id=API_SOURCE_ID)
+    values = {f.name: getattr(bill, f.name) for f in fields(ScrapedBill)}
+    return UpstreamBill(**values, upstream_id=data.get("id"),
+                        upstream_scope=f"{bill.jurisdiction}-{bill.session}")
+
+
+def parse_bills_page(data: object, *, fetched_at: datetime, url: str = "") -> BillsPage:
+    """A v3 /bills response: {"results": [...], "pagination": {per_page, page, max_page, total_items}}."""
+    if not isinstance(data, dict) or not isinstance(data.get("results"), list) \
+            or not isinstance(data.get("pagination"), dict):
+        found = ", ".join(sorted(data)) if isinstance(data, dict) else type(data).__name__
+        raise SourceFormatError(f"{url or 'Open States /bills'}: expected 'results' and 'pagination', "
+                                f"found {found}")
+    items: list = []
+    latest = None
+    for record in data["results"]:
+        key = record.get("identifier") if isinstance(record, dict) else None
+        try:
+            items.append(parse_v3_bill(record, fetched_at=fetched_at))
+        except (ValueError, KeyError, TypeError, AttributeError) as exc:
+            bill_id = record.get("id") if isinstance(record, dict) else "?"
+            message = f"Open States bill {bill_id}: {type(exc).__name__}: {exc}"
+            items.append(ItemProblem(message, key, url or None))
+        updated = record.get("updated_at") if isinstance(record, dict) else None
+        if isinstance(updated, str) and (latest is None or updated > latest):
+            latest = updated
+    pagination = data["pagination"]
+    try:
+        page, max_page = int(pagination["page"]), int(pagination["max_page"])
+        total = int(pagination.get("total_items") or 0)
+    except (KeyError, TypeError, ValueError) as exc:
+        raise SourceFormatError(f"{url or 'Open States /bills'}: unreadable pagination ({exc})") from None
+    return BillsPage(items, page, max_page, total, latest)
+
+
+class OpenStatesAPI(Source):
+    """Open States API v3, incremental by `updated_since` per jurisdiction. Live shape unverified."""
+
+    id = API_SOURCE_ID
+    title = "Open States API v3 /bills (alternative multi-state source; live shape unverified)"
+    jurisdiction = "*"
+
+    def __init__(self, transport: httpx.BaseTransport | None = None, clock=lambda: datetime.now(UTC)):
+        self.transport, self.clock = transport, clock  # tests hand in a mock transport and a clock
+
+    def read_path(self, path: Path, *, fetched_at: datetime | None = None, session: str | None = None) -> Batch:
+        """Saved /bills pages (or single bills) as JSON."""
+        paths = sorted(path.glob("*.json")) if path.is_dir() else [path]
+        if not paths:
+            raise FileNotFoundError(f"{path}: no .json files")
+        fetched = fetched_at or datetime.fromtimestamp(paths[0].stat().st_mtime, UTC)
+
+        def items():
+            for file in paths:
+                data = json.loads(file.read_text(encoding="utf-8"))
+                if isinstance(data, dict) and "pagination" in data:
+                    yield from parse_bills_page(data, fetched_at=fetched, url=str(file)).items
+                else:
+                    yield parse_v3_bill(data, fetched_at=fetched)
+        return Batch(target=str(path), items=items())
+
+    def fetch(self, fetcher: Fetcher, settings: Settings) -> Iterator[Batch]:
+        if settings.openstates_api_key is None:
+            yield Batch(target=API_URL, error="TRACKER_OPENSTATES_API_KEY is not set (free key: "
+                                              "https://open.pluralpolicy.com); no request sent")
+            return
+        if not settings.openstates_jurisdictions:
+            yield Batch(target=API_URL,
+                        error="TRACKER_OPENSTATES_JURISDICTIONS is empty: name the states to poll")
+            return
+        from scrapers.legiscan import api_fetcher, redacted_logs
+        from tracker.budget import QueryBudget
+        from tracker.db import get_engine
+
+        key = settings.openstates_api_key.get_secret_value()
+        engine = get_engine(settings.database_url)
+        budget = QueryBudget(engine, self.id, settings.openstates_daily_budget, per="day", clock=self.clock)
+        # A Fetcher of its own: no HTTP cache (it would keep the key header) and its own rate limit.
+        own = api_fetcher(settings, self.transport, fetcher.sleep, headers={"X-API-KEY": key},
+                          requests_per_minute=settings.openstates_requests_per_minute)
+        with own, redacted_logs(key):
+            for state in settings.openstates_jurisdictions:
+                batches, stop = self._poll(own, budget, engine, settings, state.strip().lower(), key)
+                yield from batches
+                if stop:  # budget spent or key refused: the other jurisdictions wait for tomorrow
+                    return
+
+    def _poll(self, fetcher: Fetcher, budget, engine, settings: Settings, state: str, key: str
+              ) -> tuple[list[Batch], bool]:
+        from tracker.budget import BudgetExhausted
+        from tracker.db import session_scope
+        from tracker.merge import CursorUpdate
+        from tracker.storage import get_cursor
+
+        cursor_key = f"updated_since:{state}"
+        with session_scope(engine) as db:
+            since = get_cursor(db, self.id, cursor_key) or settings.openstates_updated_since.isoformat()
+        items: list = []
+        latest, page, max_page, error, stop = None, 1, 1, None, False
+        first_url = bills_url(state, since, 1, settings.openstates_query)
+        while page <= max_page:
+            url = bills_url(state, since, page, settings.openstates_query)
+            try:
+                budget.spend(1)
+                body, _ = fetcher.get_bytes(url)
+                result = parse_bills_page(_json(body, url), fetched_at=self.clock(), url=url)
+            except (BudgetExhausted, FetchError, SourceFormatError) as exc:
+                error = f"{state}: {str(exc).replace(key, '***')}"
+                stop = isinstance(exc, BudgetExhausted)
+                if isinstance(exc, FetchError) and re.search(r"HTTP (401|403|429)\b", str(exc)):
+                    # Still refused after the retries (Retry-After honoured): the key is spent or
+                    # refused for today; later runs today send nothing.
+                    budget.block(error)
+                    stop = True
+                break
+            items.extend(result.items)
+            latest = max(filter(None, (latest, result.latest_update)), default=None)
+            max_page = result.max_page
+            page += 1
+        if latest:
+            # The API compares updated_since as text against updated_at: a date keeps the whole
+            # day (a later page or an update mid-run is fetched again and found unchanged).
+            items.append(CursorUpdate(self.id, cursor_key, latest[:10]))
+        target = f"{first_url} ({page - 1} page(s))"
+        batches = []
+        if items:
+            batches.append(Batch(target=target, items=items))
+        elif error is None:
+            batches.append(Batch(target=target, items=[], not_modified=True))  # nothing updated since
+        if error:
+            batches.append(Batch(target=target, error=error))
+        return batches, stop
+
+
+def _json(body: bytes, url: str):
+    try:
+        return json.loads(body.decode("utf-8-sig"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        start = body[:80].decode("utf-8", "replace").strip()
+        raise SourceFormatError(f"{url}: not JSON ({exc}); starts {start!r}") from None

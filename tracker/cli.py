@@ -16,13 +16,16 @@ from scrapers import REGISTRY, get_source
 from scrapers.base import Batch, ItemProblem, SourceFormatError
 from tracker import db as database
 from tracker.config import get_settings
+from tracker.cli_federal import federal_app
 from tracker.models import Bill, RunProblem, ScrapeRun, StatusChange
 from tracker.normalize.bill import normalize_bill
+from tracker.scraped import ScrapedInstrument
 
 app = typer.Typer(help="Statehouse AI Tracker: what changed in US AI legislation.", no_args_is_help=True,
                   pretty_exceptions_enable=False)
 db_app = typer.Typer(help="Database schema commands.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
+app.add_typer(federal_app, name="federal")
 
 SourceArg = Annotated[str, typer.Argument(help="Source id; `tracker sources` lists them.")]
 PathArg = Annotated[Path, typer.Argument(help="Saved file or folder to read.", exists=True)]
@@ -73,6 +76,9 @@ def parse(source: SourceArg, path: PathArg, session: SessionOpt = None, fetched_
             if isinstance(item, ItemProblem):
                 problems += 1
                 typer.echo(f"problem: {item.message}", err=True)
+                continue
+            if isinstance(item, ScrapedInstrument):  # federal instruments (EOs, FR documents) are not bills
+                sys.stdout.write(json.dumps(item.to_json(), ensure_ascii=False) + "\n")
                 continue
             sys.stdout.write(json.dumps(normalize_bill(item).to_json(), ensure_ascii=False) + "\n")
     except SourceFormatError as exc:
@@ -166,8 +172,12 @@ def reclassify(jurisdiction: Annotated[str | None, typer.Option(help="Only this 
 @app.command()
 def runs(limit: Annotated[int, typer.Option(help="How many recent runs.")] = 20,
          problems: Annotated[bool, typer.Option(help="Also list skipped records.")] = False) -> None:
-    """Source health: recent runs with their status, counts and errors."""
+    """Source health: API query budgets used this period, then recent runs with status, counts, errors."""
+    from tracker.budget import metered_budgets, usage_report
+
     _migrate()
+    for usage in usage_report(_engine(), metered_budgets(get_settings())):
+        typer.echo(f"API usage {usage.line()}")
     with database.session_scope(_engine()) as db:
         for run in db.execute(select(ScrapeRun).order_by(ScrapeRun.id.desc()).limit(limit)).scalars():
             typer.echo(f"#{run.id} {run.started_at:%Y-%m-%d %H:%M} {run.source_id} {run.kind} {run.status}: "
@@ -197,6 +207,23 @@ def changes(since: Annotated[datetime | None, typer.Option(help="Detected on or 
             when = change.action_date.isoformat() if change.action_date else "undated"
             typer.echo(f"{bill.key}\t{change.old_label or 'new'} -> {change.new_label}\t{when}\t"
                        f"{bill.source_url}\tfetched {bill.fetched_at:%Y-%m-%d %H:%M}Z\t{bill.title[:80]}")
+
+
+@app.command()
+def disagreements(jurisdiction: Annotated[str | None, typer.Option(help="Two-letter state.")] = None,
+                  include_resolved: Annotated[bool, typer.Option(help="Also list settled ones.")] = False,
+                  limit: Annotated[int, typer.Option()] = 100) -> None:
+    """Bills on which sources disagree about the status: what each says, and the merged status kept."""
+    from tracker.storage import list_disagreements
+
+    _migrate()
+    with database.session_scope(_engine()) as db:
+        for row, bill in list_disagreements(db, jurisdiction=jurisdiction, include_resolved=include_resolved,
+                                            limit=limit):
+            state = f"resolved {row.resolved_at:%Y-%m-%d}" if row.resolved_at else "open"
+            typer.echo(f"{bill.key}	{row.source_id} says {row.source_label} (it claims {row.upstream_status or '-'})"
+                       f"	merged {row.merged_label} from {row.merged_source_id}	detected "
+                       f"{row.detected_at:%Y-%m-%d %H:%M}Z	{state}")
 
 
 @db_app.command("upgrade")

@@ -63,8 +63,84 @@ class Settings(BaseSettings):
         default=date(2025, 1, 1), description="Washington: first introduction date to list."
     )
     ct_ftp_host: str = Field(default="ftp.cga.ct.gov", description="Connecticut General Assembly FTP host.")
+    congress_api_key: SecretStr | None = Field(
+        default=None, validation_alias=AliasChoices("TRACKER_CONGRESS_API_KEY", "CONGRESS_API_KEY"),
+        description="Congress.gov API key (free, api.data.gov). Secret.",
+    )
+    congress_number: int = Field(default=119, ge=93, description="The Congress whose AI bills `congress` polls.")
+    congress_max_requests: int = Field(
+        default=1000, gt=0, le=5000,
+        description="Congress.gov requests one run may spend (the API allows 5,000 per hour per key).",
+    )
+    federal_register_terms: Annotated[list[str], NoDecode] = Field(
+        default=['"artificial intelligence"'],
+        description="Federal Register full-text search terms; one query per term, results de-duplicated.",
+    )
+    federal_start_date: date = Field(
+        default=date(2025, 1, 1), description="Federal sources: where the first poll starts (later polls resume)."
+    )
 
-    @field_validator("sources", "va_sessions", "ny_session_years", "ny_lbdc_bills", mode="before")
+    # LegiScan (scrapers/legiscan.py) and Open States API v3 (scrapers/openstates.py).
+    legiscan_api_key: SecretStr | None = Field(
+        default=None, validation_alias=AliasChoices("TRACKER_LEGISCAN_API_KEY", "LEGISCAN_API_KEY"),
+        description="LegiScan API key (free public key: legiscan.com/legiscan). Secret; sent only to LegiScan.",
+    )
+    legiscan_monthly_budget: int = Field(
+        default=25_000, ge=0,
+        description="LegiScan queries the tracker may spend per calendar month (the free key allows 30,000).",
+    )
+    legiscan_states: Annotated[list[str], NoDecode] = Field(
+        default=["ALL"], description="Where getSearchRaw looks for AI bills: ALL, or state abbreviations (US = Congress).",
+    )
+    legiscan_search_query: str = Field(
+        default='"artificial intelligence" OR "automated decision" OR "algorithmic discrimination" OR '
+                '"machine learning" OR "generative artificial intelligence" OR "foundation model" OR '
+                '"frontier model" OR "large language model" OR deepfake OR "synthetic media" OR '
+                '"digital replica" OR chatbot',
+        description="LegiScan full-text query for candidate AI bills (DOMAIN.md §3 vocabulary). Empty: no search.",
+    )
+    legiscan_sessions: Annotated[list[str], NoDecode] = Field(
+        default=[], description="LegiScan session ids to cover in full (dataset backfill, then every changed bill).",
+    )
+    openstates_api_key: SecretStr | None = Field(
+        default=None, validation_alias=AliasChoices("TRACKER_OPENSTATES_API_KEY", "OPENSTATES_API_KEY"),
+        description="Open States API v3 key (free: open.pluralpolicy.com). Secret; sent as X-API-KEY.",
+    )
+    openstates_jurisdictions: Annotated[list[str], NoDecode] = Field(
+        default=[], description="Two-letter states (dc, pr too) whose bills `openstates` polls. Empty: none.",
+    )
+    openstates_query: str = Field(
+        default='"artificial intelligence" OR "automated decision" OR "algorithmic discrimination" OR '
+                '"machine learning" OR "foundation model" OR "frontier model" OR "large language model" OR '
+                'deepfake OR "synthetic media" OR "digital replica" OR chatbot',
+        description="Open States full-text filter (q) for AI bills. Empty: every updated bill of the jurisdiction.",
+    )
+    openstates_requests_per_minute: float = Field(
+        default=10.0, gt=0, description="Requests per minute to v3.openstates.org (its default key limit).",
+    )
+    openstates_daily_budget: int = Field(
+        default=250, ge=0, description="Open States requests the tracker may spend per day (the default key: 250).",
+    )
+    openstates_updated_since: date = Field(
+        default=date(2025, 1, 1), description="Open States: where the first poll starts (later polls resume).",
+    )
+
+    @field_validator("legiscan_states", "legiscan_sessions", "openstates_jurisdictions", mode="before")
+    @classmethod
+    def _split_source_lists(cls, value):
+        if isinstance(value, str):
+            if value.strip().startswith("["):
+                return json.loads(value)
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator("legiscan_api_key", "openstates_api_key", mode="before")
+    @classmethod
+    def _blank_key_is_unset(cls, value):
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("sources", "va_sessions", "ny_session_years", "ny_lbdc_bills", "federal_register_terms",
+                     mode="before")
     @classmethod
     def _split_commas(cls, value):
         # Accept "a,b" from the environment as well as a JSON list.
@@ -74,7 +150,7 @@ class Settings(BaseSettings):
             return [part.strip() for part in value.split(",") if part.strip()]
         return value
 
-    @field_validator("replay_dir", "ny_openleg_api_key", mode="before")
+    @field_validator("replay_dir", "ny_openleg_api_key", "congress_api_key", mode="before")
     @classmethod
     def _blank_is_unset(cls, value):
         # `KEY=` in .env (as .env.example ships) means "not set", not an empty key or path.

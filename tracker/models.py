@@ -4,6 +4,7 @@ import datetime as dt
 from typing import Any
 
 from sqlalchemy import JSON, Column, DateTime, Text, UniqueConstraint
+from sqlalchemy import false as sa_false
 from sqlmodel import Field, SQLModel
 
 
@@ -63,6 +64,8 @@ class Bill(SQLModel, table=True):
     source_url: str = Field(sa_type=Text)
     fetched_at: dt.datetime = _ts()
     source_flags: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    # Which source supplied each merged field ({"title": "va-lis", "summary": "legiscan", ...}); tracker/merge.py.
+    provenance: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False, server_default="{}"))
     first_seen_at: dt.datetime = _ts(default_factory=utcnow)
     updated_at: dt.datetime = _ts(default_factory=utcnow)
 
@@ -80,6 +83,19 @@ class BillSource(SQLModel, table=True):
     content_hash: str
     field_hashes: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     raw: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    # Multi-source merge (tracker/merge.py). The upstream's own id, list and change hash (LegiScan
+    # bill_id, session_id, change_hash), kept out of content_hash: the hash can change with no content change.
+    upstream_id: str | None = Field(default=None, index=True)
+    upstream_scope: str | None = None
+    upstream_hash: str | None = None
+    # The mergeable fields this source supplied, and our status derived from this source's actions alone.
+    fields: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False, server_default="{}"))
+    status: str | None = None
+    status_label: str | None = None
+    upstream_status: str | None = None  # the status the source itself claims, mapped onto our ladder (a hint)
+    last_seen_at: dt.datetime | None = _ts(default=None)
+    stale: bool = Field(default=False, sa_column_kwargs={"server_default": sa_false()})  # no longer listed; kept
+    stale_since: dt.datetime | None = _ts(default=None)
 
 
 class Action(SQLModel, table=True):
@@ -170,4 +186,153 @@ class BillChange(SQLModel, table=True):
     run_id: int | None = Field(default=None, foreign_key="scrape_run.id", index=True)
     change: str  # insert | update
     changed_fields: list = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    detected_at: dt.datetime = _ts(default_factory=utcnow)
+
+
+class StatusDisagreement(SQLModel, table=True):
+    """A source whose own status for a bill differs from the merged one: recorded, never overwritten.
+    Open while `resolved_at` is empty; closed when the sources agree again or the disagreement changes."""
+
+    __tablename__ = "status_disagreement"
+    id: int | None = Field(default=None, primary_key=True)
+    bill_id: int = Field(foreign_key="bill.id", index=True)
+    run_id: int | None = Field(default=None, foreign_key="scrape_run.id", index=True)
+    source_id: str  # the dissenting source
+    source_status: str | None = None  # our status derived from that source's actions
+    source_label: str | None = None
+    upstream_status: str | None = None  # what that source itself claims (LegiScan status code), a hint
+    merged_status: str | None = None
+    merged_label: str | None = None
+    merged_source_id: str  # the source the merged status comes from
+    detected_at: dt.datetime = _ts(default_factory=utcnow)
+    resolved_at: dt.datetime | None = _ts(default=None)
+
+
+class ApiUsage(SQLModel, table=True):
+    """Queries spent per source per budget period (tracker/budget.py); persisted so restarts cannot overspend."""
+
+    __tablename__ = "api_usage"
+    __table_args__ = (UniqueConstraint("source_id", "period"),)
+    id: int | None = Field(default=None, primary_key=True)
+    source_id: str
+    period: str  # "2026-11" for a monthly budget, "2026-11-26" for a daily one
+    queries: int = 0
+    refused: int = 0  # queries not made because the budget was spent
+    blocked: str | None = Field(default=None, sa_type=Text)  # the upstream refused the key; secrets removed
+    updated_at: dt.datetime = _ts(default_factory=utcnow)
+
+
+class SourceCursor(SQLModel, table=True):
+    """A source's resume point (Open States updated_since, LegiScan dataset_hash), written with the ingest."""
+
+    __tablename__ = "source_cursor"
+    __table_args__ = (UniqueConstraint("source_id", "key"),)
+    id: int | None = Field(default=None, primary_key=True)
+    source_id: str
+    key: str
+    value: str = Field(sa_type=Text)
+    updated_at: dt.datetime = _ts(default_factory=utcnow)
+
+
+# --- Federal layer (DOMAIN.md §5; tracker/federal.py) -----------------------------------------------
+
+
+class FederalInstrument(SQLModel, table=True):
+    """A federal move that touches state AI law: executive order, Federal Register document, federal bill,
+    DOJ action, agency proceeding, White House letter or framework. Source fields (title, dates,
+    identifiers) are refreshed by sources; stance, scope, carve-outs and confidence only by the seed
+    file or a reviewer."""
+
+    __tablename__ = "federal_instrument"
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(unique=True, index=True)  # "fr:2025-23092", "us-119-HR5388", "doj:..."
+    kind: str = Field(index=True)
+    title: str = Field(sa_type=Text)
+    summary: str | None = Field(default=None, sa_type=Text)
+    instrument_status: str | None = None
+    stage: str | None = None  # seed | listed | public_inspection | published
+    stance: list = Field(default_factory=list, sa_column=Column(JSON, nullable=False))  # empty: not reviewed
+    scope: list = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    carve_outs: list = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    targets: str | None = Field(default=None, sa_type=Text)  # state laws named or implied, as sourced
+    confidence: str  # H, M, L, H/M, L/M, or qualified ("H (text), M (CA mention)"); never raised
+    eo_number: str | None = Field(default=None, index=True)
+    fr_document_number: str | None = None
+    fr_citation: str | None = None
+    fr_type: str | None = None
+    fr_subtype: str | None = None
+    correction_of: str | None = None
+    bill_key: str | None = Field(default=None, index=True)
+    section: str | None = None
+    docket: str | None = None  # docket or case number
+    is_draft: bool = False
+    event_date: dt.date | None = None
+    date_text: str | None = None  # the date as sourced ("May 11–14, 2025")
+    signed_on: dt.date | None = None
+    published_on: dt.date | None = None
+    effective_on: dt.date | None = None
+    public_inspection_at: dt.datetime | None = _ts(default=None)
+    agencies: list = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    history: str | None = Field(default=None, sa_type=Text)
+    note: str | None = Field(default=None, sa_type=Text)
+    source_id: str  # seed | federal-register | congress
+    source_url: str | None = Field(default=None, sa_type=Text)
+    source_ref: str | None = Field(default=None, sa_type=Text)
+    fetched_at: dt.datetime | None = _ts(default=None)
+    last_verified: dt.date | None = None
+    content_hash: str | None = None
+    raw: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    first_seen_at: dt.datetime = _ts(default_factory=utcnow)
+    updated_at: dt.datetime = _ts(default_factory=utcnow)
+
+
+class ConflictLink(SQLModel, table=True):
+    """A state law tied to a federal instrument (DOMAIN.md §5 `conflict_link`). The state law is kept as
+    sourced (state, session, bill) and matched to stored bills when shown, so a link can exist before
+    the state's bill is ingested."""
+
+    __tablename__ = "conflict_link"
+    id: int | None = Field(default=None, primary_key=True)
+    link_key: str = Field(unique=True)  # state|session|bill-or-law|instrument key|relation|provision
+    state: str = Field(max_length=2, index=True)
+    state_session: str | None = None
+    state_bill: str | None = None  # canonical identifier ("SB 205"); None for a law known only by name
+    state_law: str = Field(sa_type=Text)  # label as sourced ("CO SB 24-205 (Colorado AI Act)")
+    instrument_id: int = Field(foreign_key="federal_instrument.id", index=True)
+    relation: str
+    provision_ref: str | None = None
+    source_url: str | None = Field(default=None, sa_type=Text)
+    confidence: str
+    last_verified: dt.date | None = None
+    note: str | None = Field(default=None, sa_type=Text)
+
+
+class PreemptionCandidate(SQLModel, table=True):
+    """Preemption language found in a federal instrument, queued for a person (`tracker federal review`)."""
+
+    __tablename__ = "preemption_candidate"
+    __table_args__ = (UniqueConstraint("instrument_id", "evidence_hash"),)
+    id: int | None = Field(default=None, primary_key=True)
+    instrument_id: int = Field(foreign_key="federal_instrument.id", index=True)
+    status: str = Field(default="pending", index=True)  # pending | confirmed | rejected
+    evidence: list = Field(default_factory=list, sa_column=Column(JSON, nullable=False))  # term, field, snippet
+    evidence_hash: str
+    run_id: int | None = Field(default=None, foreign_key="scrape_run.id", index=True)
+    detected_at: dt.datetime = _ts(default_factory=utcnow)
+    reviewed_at: dt.datetime | None = _ts(default=None)
+    reviewer: str | None = None
+    decision_note: str | None = Field(default=None, sa_type=Text)
+
+
+class InstrumentChange(SQLModel, table=True):
+    """Append-only history of a federal instrument: inserts, source updates, seed loads and reviews."""
+
+    __tablename__ = "instrument_change"
+    id: int | None = Field(default=None, primary_key=True)
+    instrument_id: int = Field(foreign_key="federal_instrument.id", index=True)
+    run_id: int | None = Field(default=None, foreign_key="scrape_run.id", index=True)
+    change: str  # insert | update | seed | review
+    changed_fields: list = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    old_status: str | None = None
+    new_status: str | None = None
     detected_at: dt.datetime = _ts(default_factory=utcnow)

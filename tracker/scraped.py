@@ -72,6 +72,69 @@ class ScrapedBill:
         return content_hash_of(self.field_hashes())
 
 
+@dataclass(slots=True)
+class ScrapedInstrument:
+    """A federal instrument as one source saw it (DOMAIN.md §5): an executive order, a Federal Register
+    document, or the instrument record of a federal bill. Not a bill: tracker.federal stores it.
+    Stance, scope, carve-outs and confidence are a reviewer's judgement, so no parser sets them."""
+
+    key: str  # "fr:<document number>" for FR documents, the bill key for a federal bill
+    kind: str  # a tracker.federal.INSTRUMENT_KINDS value
+    title: str
+    source_id: str
+    source_url: str
+    fetched_at: datetime
+    instrument_status: str | None = None  # a tracker.federal.INSTRUMENT_STATUSES value
+    stage: str | None = None  # FR: "public_inspection" or "published"; "listed" for a list entry only
+    summary: str | None = None
+    eo_number: str | None = None  # always a string, as the FR API writes it
+    fr_document_number: str | None = None
+    fr_citation: str | None = None
+    fr_type: str | None = None  # Presidential Document, Rule, Proposed Rule, Notice
+    fr_subtype: str | None = None  # Executive Order, Memorandum, Proclamation, Correction...
+    correction_of: str | None = None
+    bill_key: str | None = None
+    signed_on: date | None = None
+    published_on: date | None = None
+    effective_on: date | None = None
+    public_inspection_at: datetime | None = None  # when the document was filed for public inspection
+    agencies: list[str] = field(default_factory=list)
+    # Text scanned for preemption language (title, abstract, summary, full text...), by field name.
+    texts: dict[str, str] = field(default_factory=dict)
+    raw: dict[str, str] = field(default_factory=dict)
+
+    def field_hashes(self) -> dict[str, str]:
+        """Hash per field group; `texts` is left out so a missing full-text fetch is not a change."""
+        groups = {
+            "title": self.title,
+            "summary": self.summary,
+            "instrument": [self.key, self.kind, self.instrument_status, self.stage, self.eo_number,
+                           self.fr_document_number, self.fr_citation, self.fr_type, self.fr_subtype,
+                           self.correction_of, self.bill_key, self.source_url],
+            "dates": [self.signed_on, self.published_on, self.effective_on, self.public_inspection_at],
+            "agencies": self.agencies,
+            "raw": self.raw,
+        }
+        return {name: _digest(value)[:16] for name, value in groups.items()}
+
+    def content_hash(self) -> str:
+        return content_hash_of(self.field_hashes())
+
+    def to_json(self) -> dict:
+        """The `tracker parse` record (JSON Lines)."""
+        iso = lambda value: value.isoformat() if value else None  # noqa: E731
+        return {
+            "key": self.key, "kind": self.kind, "title": self.title, "instrument_status": self.instrument_status,
+            "stage": self.stage, "summary": self.summary, "eo_number": self.eo_number,
+            "fr_document_number": self.fr_document_number, "fr_citation": self.fr_citation,
+            "fr_type": self.fr_type, "fr_subtype": self.fr_subtype, "correction_of": self.correction_of,
+            "bill_key": self.bill_key, "signed_on": iso(self.signed_on), "published_on": iso(self.published_on),
+            "effective_on": iso(self.effective_on), "public_inspection_at": iso(self.public_inspection_at),
+            "agencies": self.agencies, "source_id": self.source_id, "source_url": self.source_url,
+            "fetched_at": self.fetched_at.isoformat(),
+        }
+
+
 def content_hash_of(field_hashes: dict[str, str]) -> str:
     return _digest(field_hashes)
 

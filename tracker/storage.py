@@ -6,16 +6,19 @@ Unchanged bills (same content hash as stored for this source) cost one dictionar
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from itertools import islice
+from typing import Any, NamedTuple
 
 from sqlalchemy import delete, insert, select, update
 from sqlmodel import Session
 
 from scrapers.base import ItemProblem, ParsedItem
 from tracker.calendar import JURISDICTION_NAMES, session_calendar
+from tracker.merge import CursorUpdate, SourceListing, merge_fields, source_fields, takes_actions
 from tracker.models import (
     Action,
     Bill,
@@ -24,12 +27,14 @@ from tracker.models import (
     BillVersion,
     Jurisdiction,
     LegislativeSession,
+    SourceCursor,
     Sponsor,
     StatusChange,
+    StatusDisagreement,
 )
 from tracker.normalize.bill import NormalizedBill, normalize_bill, status_label
 from tracker.normalize.identifiers import IdentifierError, bill_key
-from tracker.scraped import ScrapedBill, content_hash_of
+from tracker.scraped import ScrapedBill, ScrapedInstrument, content_hash_of
 
 CHUNK = 5_000  # keeps IN lists and executemany batches a sensible size on both databases
 
@@ -41,6 +46,8 @@ class IngestResult:
     unchanged: int = 0
     status_changes: int = 0
     problems: list[ItemProblem] = field(default_factory=list)
+    disagreements: int = 0  # new status disagreements between sources (tracker.merge)
+    stale: int = 0  # bills a source stopped listing: marked stale, never deleted
 
     @property
     def bills_seen(self) -> int:
@@ -133,13 +140,23 @@ def status_change_row(norm: NormalizedBill, bill_id: int, run_id: int | None, ol
     }
 
 
-def _collect(items: Iterable[ParsedItem], result: IngestResult) -> list[tuple[str, ScrapedBill, dict, str]]:
-    """Valid bills with key and hashes; problems and in-batch duplicates go to `result.problems`."""
+def _collect(items: Iterable[ParsedItem], result: IngestResult, side: _SideItems | None = None
+             ) -> list[tuple[str, ScrapedBill, dict, str]]:
+    """Valid bills with key and hashes; problems and in-batch duplicates go to `result.problems`,
+    listings and cursors (tracker.merge) to `side`."""
     seen: dict[str, str] = {}
     bills = []
     for item in items:
         if isinstance(item, ItemProblem):
             result.problems.append(item)
+            continue
+        if isinstance(item, (SourceListing, CursorUpdate)):
+            if side is not None:
+                (side.listings if isinstance(item, SourceListing) else side.cursors).append(item)
+            continue
+        if isinstance(item, ScrapedInstrument):  # federal instruments: tracker.federal stores them
+            if side is not None:
+                side.instruments.append(item)
             continue
         try:
             key = bill_key(item.jurisdiction, item.session, item.identifier)
@@ -158,76 +175,149 @@ def _collect(items: Iterable[ParsedItem], result: IngestResult) -> list[tuple[st
     return bills
 
 
+@dataclass
+class _SideItems:
+    listings: list[SourceListing] = field(default_factory=list)
+    cursors: list[CursorUpdate] = field(default_factory=list)
+    instruments: list[ScrapedInstrument] = field(default_factory=list)
+
+
 def ingest(db: Session, items: Iterable[ParsedItem], *, run_id: int | None = None) -> IngestResult:
     result = IngestResult()
     now = datetime.now(UTC)
-    collected = _collect(items, result)
-    if not collected:
-        return result
+    side = _SideItems()
+    collected = _collect(items, result, side)
+    seen_upstream: set[tuple[str, str]] = set()
+    if collected:
+        _store_bills(db, collected, result, run_id, now, seen_upstream)
+    for listing in side.listings:
+        _apply_listing(db, listing, result, run_id, now, seen_upstream)
+    for cursor in side.cursors:
+        _set_cursor(db, cursor, now)
+    if side.instruments:
+        from tracker.federal import store_instruments  # counts add to result
+
+        store_instruments(db, side.instruments, result, run_id=run_id)
+    return result
+
+
+def _store_bills(db: Session, collected: list[tuple[str, ScrapedBill, dict, str]], result: IngestResult,
+                 run_id: int | None, now: datetime, seen_upstream: set[tuple[str, str]]) -> None:
     sessions: dict[tuple[str, str], int] = {}
     for _, bill, _, _ in collected:
         scope = (bill.jurisdiction, bill.session)
         if scope not in sessions:
             sessions[scope] = ensure_session(db, *scope)
 
+    # One query: every stored bill of these sessions, with this batch's source rows where they exist.
     source_ids = {bill.source_id for _, bill, _, _ in collected}
-    existing: dict[str, tuple] = {}
+    bills_by_key: dict[str, Any] = {}
+    sources_by_key: dict[tuple[str, str], Any] = {}
     for row in db.execute(
         select(Bill.key, Bill.id, Bill.status, Bill.enacted_how, Bill.failed_how, Bill.carried_over,
-               BillSource.content_hash, BillSource.field_hashes)
+               Bill.source_id.label("primary_source"), BillSource.id.label("source_row_id"),
+               BillSource.source_id, BillSource.content_hash, BillSource.field_hashes,
+               BillSource.upstream_hash, BillSource.stale)
         .outerjoin(BillSource, (BillSource.bill_id == Bill.id) & BillSource.source_id.in_(source_ids))
         .where(Bill.session_id.in_(list(sessions.values())))
     ):
-        existing[row.key] = row
+        bills_by_key[row.key] = row
+        if row.source_row_id is not None:
+            sources_by_key[(row.key, row.source_id)] = row
 
-    new, changed = [], []
+    new, changed, touched = [], [], []
     for key, bill, hashes, content_hash in collected:
-        old = existing.get(key)
-        if old is not None and old.content_hash == content_hash:
+        upstream_id = getattr(bill, "upstream_id", None)
+        if upstream_id:
+            seen_upstream.add((bill.source_id, upstream_id))
+        stored = sources_by_key.get((key, bill.source_id))
+        if stored is not None and stored.content_hash == content_hash:
             result.unchanged += 1
+            # Same content. A new upstream hash (LegiScan's change_hash moves for things we do not
+            # store) is remembered so the next poll skips the bill; it is not an update.
+            upstream_hash = getattr(bill, "upstream_hash", None)
+            if stored.stale or (upstream_hash and upstream_hash != stored.upstream_hash):
+                touched.append({"id": stored.source_row_id, "stale": False, "stale_since": None,
+                                "upstream_hash": upstream_hash or stored.upstream_hash, "last_seen_at": now})
             continue
         norm = normalize_bill(bill, content_hash)
-        (new if old is None else changed).append((norm, hashes, old))
+        old = bills_by_key.get(key)
+        if old is None:
+            new.append((norm, hashes))
+        else:
+            changed.append((norm, hashes, old, stored))
 
     status_rows, change_rows, source_rows = [], [], []
     child_rows: tuple[list, list, list] = ([], [], [])
     if new:
         values = [bill_values(norm, sessions[(norm.scraped.jurisdiction, norm.scraped.session)])
-                  | {"first_seen_at": now, "updated_at": now} for norm, _, _ in new]
+                  | {"first_seen_at": now, "updated_at": now, "provenance": _sole_provenance(norm)}
+                  for norm, _ in new]
         ids: dict[str, int] = {}
         for chunk in _chunks(values):
             for bill_id, key in db.execute(insert(Bill).returning(Bill.id, Bill.key, sort_by_parameter_order=True),
                                            chunk):
                 ids[key] = bill_id
-        for norm, hashes, _ in new:
+        for norm, hashes in new:
             bill_id = ids[norm.key]
             for bucket, rows in zip(child_rows, _children(norm, bill_id), strict=True):
                 bucket.extend(rows)
-            source_rows.append(_source_row(norm, bill_id, hashes))
+            source_rows.append(_source_row(norm, bill_id, hashes) | _source_extras(norm, now))
             status_rows.append(status_change_row(norm, bill_id, run_id, None, None, now))
             change_rows.append({"bill_id": bill_id, "run_id": run_id, "change": "insert",
                                 "changed_fields": [], "detected_at": now})
         result.inserted = len(new)
 
+    disagreement_rows: list[dict] = []
     if changed:
-        changed_ids = [old.id for _, _, old in changed]
-        for chunk in _chunks(changed_ids):
-            for table in (Action, Sponsor, BillVersion, BillSource):
-                db.execute(delete(table).where(table.bill_id.in_(chunk)))
-        updates = []
-        for norm, hashes, old in changed:
-            session_id = sessions[(norm.scraped.jurisdiction, norm.scraped.session)]
-            updates.append({"id": old.id, **bill_values(norm, session_id), "updated_at": now})
-            for bucket, rows in zip(child_rows, _children(norm, old.id), strict=True):
-                bucket.extend(rows)
-            source_rows.append(_source_row(norm, old.id, hashes))
+        others, open_rows = _merge_context(db, [old.id for _, _, old, _ in changed])
+        taking = []  # bills whose actions (and so status) now come from this batch's source
+        updates, replaced_sources = [], []
+        for norm, hashes, old, stored in changed:
+            source_id = norm.scraped.source_id
+            rivals = [o for o in others.get(old.id, []) if o.source_id != source_id]
+            primary_fields = next((o.fields for o in rivals if o.source_id == old.primary_source), None)
+            take = takes_actions(source_id, len(norm.scraped.actions), old.primary_source,
+                                 None if primary_fields is None else primary_fields.get("actions"))
+            fields = source_fields(norm)
+            candidates = [(source_id, fields)] + [(o.source_id, o.fields) for o in rivals]
+            merged, merged_from = merge_fields(candidates)
+            row = {"id": old.id, **_typed(merged), "updated_at": now}
+            primary = source_id if take else old.primary_source
+            row["provenance"] = merged_from | {"actions": primary, "status": primary}
+            changed_fields = (sorted(k for k, v in hashes.items() if (stored.field_hashes or {}).get(k) != v)
+                              if stored is not None else ["new_source"])
             old_label = status_label(old.status, old.enacted_how or old.failed_how, old.carried_over)
-            fields = sorted(k for k, v in hashes.items() if (old.field_hashes or {}).get(k) != v)
-            if old_label != norm.status_label():
-                status_rows.append(status_change_row(norm, old.id, run_id, old.status, old_label, now))
-                fields.append("status")
+            if take:
+                row |= {k: v for k, v in bill_values(norm, 0).items() if k not in _MERGED_COLUMNS}
+                row["chapter"] = merged["chapter"]
+                row["session_id"] = sessions[(norm.scraped.jurisdiction, norm.scraped.session)]
+                taking.append((norm, old.id))
+                merged_status, merged_label = norm.status.status, norm.status_label()
+                if old_label != merged_label:
+                    status_rows.append(status_change_row(norm, old.id, run_id, old.status, old_label, now))
+                    changed_fields.append("status")
+            else:
+                merged_status, merged_label = old.status, old_label
+            updates.append(row)
+            if stored is not None:
+                replaced_sources.append(stored.source_row_id)
+            source_rows.append(_source_row(norm, old.id, hashes) | _source_extras(norm, now))
             change_rows.append({"bill_id": old.id, "run_id": run_id, "change": "update",
-                                "changed_fields": fields, "detected_at": now})
+                                "changed_fields": changed_fields, "detected_at": now})
+            verdicts = {o.source_id: (o.status, o.status_label, o.upstream_status) for o in rivals}
+            verdicts[source_id] = (norm.status.status, norm.status_label(),
+                                   getattr(norm.scraped, "upstream_status", None))
+            disagreement_rows += _disagreements(old.id, run_id, primary, merged_status, merged_label,
+                                                verdicts, open_rows.get(old.id, {}), now, db)
+        for chunk in _chunks([bill_id for _, bill_id in taking]):
+            for table in (Action, Sponsor, BillVersion):
+                db.execute(delete(table).where(table.bill_id.in_(chunk)))
+        for chunk in _chunks(replaced_sources):  # only this source's row; other sources' rows stay
+            db.execute(delete(BillSource).where(BillSource.id.in_(chunk)))
+        for norm, bill_id in taking:
+            for bucket, rows in zip(child_rows, _children(norm, bill_id), strict=True):
+                bucket.extend(rows)
         for chunk in _chunks(updates):
             db.execute(update(Bill), chunk)
         result.updated = len(changed)
@@ -235,11 +325,150 @@ def ingest(db: Session, items: Iterable[ParsedItem], *, run_id: int | None = Non
     for table, rows in zip((Action, Sponsor, BillVersion), child_rows, strict=True):
         for chunk in _chunks(rows):
             db.execute(insert(table), chunk)
-    for table, rows in ((BillSource, source_rows), (StatusChange, status_rows), (BillChange, change_rows)):
+    for table, rows in ((BillSource, source_rows), (StatusChange, status_rows), (BillChange, change_rows),
+                        (StatusDisagreement, disagreement_rows)):
         for chunk in _chunks(rows):
             db.execute(insert(table), chunk)
+    for chunk in _chunks(touched):
+        db.execute(update(BillSource), chunk)
     result.status_changes = len(status_rows)
-    return result
+    result.disagreements += len(disagreement_rows)
+
+
+class _Rival(NamedTuple):
+    """Another source's stored row for a bill about to change."""
+
+    bill_id: int
+    source_id: str
+    fields: dict
+    status: str | None
+    status_label: str | None
+    upstream_status: str | None
+
+
+# Bill columns the merge fills from every source by precedence (tracker/merge.py).
+_MERGED_COLUMNS = frozenset({"title", "summary", "introduced_on", "origin_chamber", "kind", "chapter"})
+
+
+def _typed(merged: dict) -> dict:
+    """Merged field values (JSON-safe, from bill_source.fields) -> bill column values."""
+    values = dict(merged)
+    if isinstance(values.get("introduced_on"), str):
+        values["introduced_on"] = date.fromisoformat(values["introduced_on"])
+    values["title"] = values.get("title") or ""
+    values["kind"] = values.get("kind") or "bill"
+    return values
+
+
+def _sole_provenance(norm: NormalizedBill) -> dict:
+    source_id = norm.scraped.source_id
+    _, provenance = merge_fields([(source_id, source_fields(norm))])
+    return provenance | {"actions": source_id, "status": source_id}
+
+
+def _merge_context(db: Session, bill_ids: list[int]) -> tuple[dict, dict]:
+    """For bills about to change: every stored source row and the open disagreements."""
+    others: dict[int, list] = defaultdict(list)
+    open_rows: dict[int, dict[str, StatusDisagreement]] = defaultdict(dict)
+    for chunk in _chunks(bill_ids):
+        legacy = set()
+        for row in db.execute(select(BillSource.bill_id, BillSource.source_id, BillSource.fields,
+                                     BillSource.status, BillSource.status_label, BillSource.upstream_status)
+                              .where(BillSource.bill_id.in_(chunk))):
+            others[row.bill_id].append(_Rival(*row))
+            if not row.fields:
+                legacy.add(row.bill_id)
+        if legacy:
+            # Rows stored before per-source fields existed: the bill row holds what its source said.
+            for bill in db.execute(select(Bill.id, Bill.source_id, Bill.title, Bill.summary,
+                                          Bill.introduced_on, Bill.origin_chamber, Bill.kind, Bill.chapter)
+                                   .where(Bill.id.in_(list(legacy)))):
+                fields = {"title": bill.title, "summary": bill.summary, "origin_chamber": bill.origin_chamber,
+                          "introduced_on": bill.introduced_on.isoformat() if bill.introduced_on else None,
+                          "kind": bill.kind, "chapter": bill.chapter}
+                others[bill.id] = [rival._replace(fields=fields) if rival.source_id == bill.source_id
+                                   and not rival.fields else rival for rival in others[bill.id]]
+        for disagreement in db.execute(select(StatusDisagreement).where(
+                StatusDisagreement.bill_id.in_(chunk), StatusDisagreement.resolved_at.is_(None))).scalars():
+            open_rows[disagreement.bill_id][disagreement.source_id] = disagreement
+    return others, open_rows
+
+
+def _disagreements(bill_id: int, run_id: int | None, primary: str, merged_status: str | None,
+                   merged_label: str | None, verdicts: dict[str, tuple], open_rows: dict, now: datetime,
+                   db: Session) -> list[dict]:
+    """New disagreement rows; open ones that no longer hold are closed. One open row per source and
+    (its status, merged status): the same disagreement seen again is not recorded again."""
+    rows = []
+    for source_id, (status, label, upstream) in sorted(verdicts.items()):
+        current = open_rows.get(source_id)
+        differs = source_id != primary and status is not None and status != merged_status
+        if current is not None and (not differs or (current.source_status, current.merged_status)
+                                    != (status, merged_status)):
+            db.execute(update(StatusDisagreement).where(StatusDisagreement.id == current.id)
+                       .values(resolved_at=now))
+            current = None
+        if differs and current is None:
+            rows.append({"bill_id": bill_id, "run_id": run_id, "source_id": source_id,
+                         "source_status": status, "source_label": label, "upstream_status": upstream,
+                         "merged_status": merged_status, "merged_label": merged_label,
+                         "merged_source_id": primary, "detected_at": now, "resolved_at": None})
+    return rows
+
+
+def _apply_listing(db: Session, listing: SourceListing, result: IngestResult, run_id: int | None,
+                   now: datetime, seen_upstream: set[tuple[str, str]]) -> None:
+    """An upstream list: listed bills are seen, listed bills whose hash matches count as unchanged
+    (once per batch). A complete list (a LegiScan master list, `scope` set) also marks the stored
+    bills of that scope it no longer shows as stale; they are never deleted."""
+    query = (select(BillSource.id, BillSource.bill_id, BillSource.upstream_id, BillSource.upstream_hash,
+                    BillSource.stale, Bill.key, BillSource.url)
+             .join(Bill, Bill.id == BillSource.bill_id).where(BillSource.source_id == listing.source_id))
+    if listing.scope is not None:
+        query = query.where(BillSource.upstream_scope == listing.scope)
+        stored = db.execute(query).all()
+    else:
+        stored = [row for chunk in _chunks(list(listing.entries))
+                  for row in db.execute(query.where(BillSource.upstream_id.in_(chunk)))]
+    seen, gone = [], []
+    for row in stored:
+        if row.upstream_id in listing.entries:
+            seen.append(row.id)
+            counted = (listing.source_id, row.upstream_id)
+            if counted not in seen_upstream and listing.entries[row.upstream_id] == row.upstream_hash:
+                result.unchanged += 1
+                seen_upstream.add(counted)
+        elif listing.scope is not None and not row.stale:
+            gone.append(row)
+    for chunk in _chunks(seen):
+        db.execute(update(BillSource).where(BillSource.id.in_(chunk))
+                   .values(last_seen_at=now, stale=False, stale_since=None))
+    for chunk in _chunks([row.id for row in gone]):
+        db.execute(update(BillSource).where(BillSource.id.in_(chunk)).values(stale=True, stale_since=now))
+    where = listing.label or f"scope {listing.scope}"
+    for row in gone:
+        result.stale += 1
+        result.problems.append(ItemProblem(
+            f"{row.key}: no longer listed by {listing.source_id} ({where}); marked stale, not deleted",
+            row.key, row.url))
+    if gone:
+        db.execute(insert(BillChange), [{"bill_id": row.bill_id, "run_id": run_id, "change": "stale",
+                                         "changed_fields": [listing.source_id], "detected_at": now}
+                                        for row in gone])
+
+
+def _set_cursor(db: Session, cursor: CursorUpdate, now: datetime) -> None:
+    updated = db.execute(update(SourceCursor).where(SourceCursor.source_id == cursor.source_id,
+                                                    SourceCursor.key == cursor.key)
+                         .values(value=cursor.value, updated_at=now))
+    if not updated.rowcount:
+        db.execute(insert(SourceCursor).values(source_id=cursor.source_id, key=cursor.key, value=cursor.value,
+                                               updated_at=now))
+
+
+def get_cursor(db: Session, source_id: str, key: str) -> str | None:
+    return db.execute(select(SourceCursor.value).where(SourceCursor.source_id == source_id,
+                                                       SourceCursor.key == key)).scalar_one_or_none()
 
 
 def _source_row(norm: NormalizedBill, bill_id: int, hashes: dict[str, str]) -> dict:
@@ -247,3 +476,26 @@ def _source_row(norm: NormalizedBill, bill_id: int, hashes: dict[str, str]) -> d
     return {"bill_id": bill_id, "source_id": bill.source_id, "url": bill.source_url,
             "fetched_at": bill.fetched_at, "content_hash": norm.content_hash,
             "raw": bill.raw, "field_hashes": hashes}
+
+
+def _source_extras(norm: NormalizedBill, now: datetime) -> dict:
+    """The merge columns of a bill_source row: upstream identity, fields, this source's own status."""
+    bill = norm.scraped
+    return {"upstream_id": getattr(bill, "upstream_id", None),
+            "upstream_scope": getattr(bill, "upstream_scope", None),
+            "upstream_hash": getattr(bill, "upstream_hash", None), "fields": source_fields(norm),
+            "status": norm.status.status, "status_label": norm.status_label(),
+            "upstream_status": getattr(bill, "upstream_status", None), "last_seen_at": now,
+            "stale": False, "stale_since": None}
+
+
+def list_disagreements(db: Session, *, jurisdiction: str | None = None, include_resolved: bool = False,
+                       limit: int = 100) -> list[tuple[StatusDisagreement, Bill]]:
+    """Status disagreements between sources, newest first (open ones only unless asked)."""
+    query = (select(StatusDisagreement, Bill).join(Bill, Bill.id == StatusDisagreement.bill_id)
+             .order_by(StatusDisagreement.id.desc()).limit(limit))
+    if jurisdiction:
+        query = query.where(Bill.jurisdiction_id == jurisdiction.lower())
+    if not include_resolved:
+        query = query.where(StatusDisagreement.resolved_at.is_(None))
+    return [(row, bill) for row, bill in db.execute(query)]

@@ -42,7 +42,8 @@ def split_bill_key(key: str) -> tuple[str, str, str]:
 # Legislatures whose session is a two-year biennium starting in an odd year, which sources name
 # by its first year (NY OpenLeg "2025"), by both years ("2025-2026") or run together
 # ("20252026"). Add a state only after checking its calendar (NJ's biennium starts in even years).
-ODD_YEAR_BIENNIA = frozenset({"ca", "ny", "wa"})
+# MI: the 103rd Legislature sits 2025-2026 (LegiScan session "2025-2026", bill URLs name 2025).
+ODD_YEAR_BIENNIA = frozenset({"ca", "mi", "ny", "wa"})
 
 
 def canonical_session(jurisdiction: str, raw: str) -> str:
