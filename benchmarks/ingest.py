@@ -46,7 +46,7 @@ from tracker import calendar
 from tracker.db import get_engine, session_scope, upgrade
 from tracker.normalize.bill import normalize_bill
 from tracker.scraped import ScrapedBill
-from tracker.storage import _children, bill_values, ingest
+from tracker.storage import ACTION_COLUMNS, _children, bill_values, ingest
 
 ROOT = Path(__file__).resolve().parents[1]
 VA_DIR = Path("fixtures/states/va")
@@ -164,7 +164,7 @@ def baseline_rows(items: list[ParsedItem], session_id: int, first_id: int,
         norm = normalize_bill(scraped)
         bills.append({"id": bill_id, **bill_values(norm, session_id),
                       "first_seen_at": now, "updated_at": now})
-        actions.extend(_children(norm, bill_id)[0])
+        actions.extend(dict(zip(ACTION_COLUMNS, row, strict=True)) for row in _children(norm, bill_id)[0])
     return bills, actions
 
 
@@ -234,7 +234,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--profile", type=Path, metavar="FILE",
                         help="write cProfile stats of the first-ingest ingest() calls to FILE "
                              "(timings are then inflated by the profiler)")
+    parser.add_argument("--repeat", type=int, default=3,
+                        help="run every phase this many times and keep the fastest (default 3)")
     args = parser.parse_args(argv)
+    if args.repeat < 1:
+        parser.error("--repeat must be at least 1")
     if args.copies < 1:
         parser.error("--copies must be at least 1")
 
@@ -248,15 +252,24 @@ def main(argv: list[str] | None = None) -> int:
     register_calendars(args.copies)
     profiler = cProfile.Profile() if args.profile else None
 
-    with tempfile.TemporaryDirectory(prefix="tracker-bench-") as tmp:
-        url = f"sqlite:///{tmp}/tracker.db"
-        upgrade(url)
-        engine = get_engine(url)
-        first = ingest_pass(engine, bills_gz, history_gz, args.copies, profiler)
-        again = ingest_pass(engine, bills_gz, history_gz, args.copies)
-        engine.dispose()
-        baseline_s, *columns = baseline_pass(Path(tmp) / "baseline.db", bills_gz, history_gz, args.copies)
-        ours_sum, base_sum = (checksum(Path(tmp) / name, *columns) for name in ("tracker.db", "baseline.db"))
+    # Shared 2-core machines are noisy (±20% between identical runs), so every phase runs
+    # --repeat times on fresh databases and the fastest run counts, as timeit does.
+    firsts, agains, baselines = [], [], []
+    for attempt in range(args.repeat):
+        with tempfile.TemporaryDirectory(prefix="tracker-bench-") as tmp:
+            url = f"sqlite:///{tmp}/tracker.db"
+            upgrade(url)
+            engine = get_engine(url)
+            firsts.append(ingest_pass(engine, bills_gz, history_gz, args.copies,
+                                      profiler if attempt == 0 else None))
+            agains.append(ingest_pass(engine, bills_gz, history_gz, args.copies))
+            engine.dispose()
+            baseline_s, *columns = baseline_pass(Path(tmp) / "baseline.db", bills_gz, history_gz, args.copies)
+            baselines.append(baseline_s)
+            ours_sum, base_sum = (checksum(Path(tmp) / name, *columns) for name in ("tracker.db", "baseline.db"))
+    first = min(firsts, key=lambda run: run.ingest_s)
+    again = min(agains, key=lambda run: run.ingest_s)
+    baseline_s = min(baselines)
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
     if profiler:
         args.profile.parent.mkdir(parents=True, exist_ok=True)
@@ -267,7 +280,8 @@ def main(argv: list[str] | None = None) -> int:
     speedup = first.ingest_s / again.ingest_s
     end_to_end = first.parse_s + first.ingest_s
     print(f"VA 2024 x {args.copies} sessions: {bills:,} bills, {actions:,} actions, "
-          f"{first.problems} problem(s); SQLite {sqlite3.sqlite_version}, WAL, synchronous=NORMAL")
+          f"{first.problems} problem(s); SQLite {sqlite3.sqlite_version}, WAL, synchronous=NORMAL; "
+          f"best of {args.repeat}")
     print()
     print(f"{'phase':<40}{'seconds':>9}{'bills/s':>11}{'actions/s':>12}")
     for label, seconds in (("parse (decompress, decode, CSV)", first.parse_s),

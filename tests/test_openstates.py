@@ -192,7 +192,10 @@ def test_incremental_poll_pages_paces_and_resumes(live, fake):
     sleeps: list[float] = []
     summaries = live(fake, sleeps)
     assert [(s.status, s.inserted) for s in summaries] == [("ok", 25)]
-    assert len(fake.requests) == 2 and [s for s in sleeps if s > 0] == [pytest.approx(6.0, abs=0.1)]  # 10/min
+    # 10/min: the second request waits out the rest of its 6 s slot (less the real time spent
+    # ingesting page one, so the exact figure depends on the machine's load).
+    waits = [s for s in sleeps if s > 0]
+    assert len(fake.requests) == 2 and len(waits) == 1 and 3.0 < waits[0] <= 6.0
     first = parse_qs(urlsplit(str(fake.requests[0].url)).query)
     assert first["updated_since"] == ["2025-01-01"] and first["q"][0].startswith('"artificial intelligence"')
     assert first["jurisdiction"] == ["ocd-jurisdiction/country:us/state:ca/government"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import cache
@@ -27,6 +28,24 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor.close()
 
 
+_JSON_CACHE: dict[tuple, str] = {}
+
+
+def dumps_json(value) -> str:
+    """JSON for JSON columns. Action class lists repeat endlessly (a session has ~50 distinct lists
+    over 55k actions), so their text is cached by value; empty values skip the encoder."""
+    if type(value) is tuple:
+        text = _JSON_CACHE.get(value)
+        if text is not None:
+            return text
+    if not value and type(value) in (list, dict, tuple):
+        return "{}" if type(value) is dict else "[]"
+    text = json.dumps(value)
+    if type(value) in (tuple, list) and len(_JSON_CACHE) < 10_000 and all(type(i) is str for i in value):
+        _JSON_CACHE[tuple(value)] = text
+    return text
+
+
 @cache
 def get_engine(url: str) -> Engine:
     parsed = make_url(url)
@@ -35,10 +54,10 @@ def get_engine(url: str) -> Engine:
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(parsed)
+        engine = create_engine(parsed, json_serializer=dumps_json)
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    return create_engine(parsed, pool_pre_ping=True)
+    return create_engine(parsed, pool_pre_ping=True, json_serializer=dumps_json)
 
 
 @contextmanager

@@ -52,24 +52,42 @@ class ScrapedBill:
     source_flags: dict[str, str] = field(default_factory=dict)
     raw: dict[str, str] = field(default_factory=dict)  # the source record as read
 
-    def field_hashes(self) -> dict[str, str]:
-        """A short hash per field group, so an update can name what changed (fetched_at excluded)."""
-        groups = {
+    def _field_groups(self) -> dict[str, object]:
+        """Every field we store, as plain str/date/None tuples (their repr is stable and far cheaper
+        than JSON); dicts as sorted item lists."""
+        return {
             "title": self.title,
             "summary": self.summary,
-            "bill": [self.jurisdiction, self.session, self.identifier, self.kind, self.origin_chamber,
-                     self.chapter, self.introduced_on, self.source_url],
-            "actions": [[a.raw_date, a.date, a.text, a.actor, a.source_classes] for a in self.actions],
-            "sponsors": [[s.name, s.primary, s.source_person_id] for s in self.sponsors],
-            "versions": [[v.note, v.date, v.url] for v in self.versions],
-            "source_flags": self.source_flags,
-            "raw": self.raw,
+            "bill": (self.jurisdiction, self.session, self.identifier, str(self.kind), _plain(self.origin_chamber),
+                     self.chapter, self.introduced_on, self.source_url),
+            "actions": [(a.raw_date, a.date, a.text, _plain(a.actor), tuple(map(str, a.source_classes)))
+                        for a in self.actions],
+            "sponsors": [(s.name, s.primary, s.source_person_id) for s in self.sponsors],
+            "versions": [(v.note, v.date, v.url) for v in self.versions],
+            "source_flags": sorted(self.source_flags.items()),
+            "raw": sorted(self.raw.items()),
         }
-        return {name: _digest(value)[:16] for name, value in groups.items()}
+
+    def hashes(self) -> tuple[dict[str, str], str]:
+        """(a short hash per field group, so an update can name what changed; the content hash:
+        equal hash, nothing the source said has changed). fetched_at is left out. Each group is
+        rendered once; the hashes themselves are cheap."""
+        rendered = {name: repr(value).encode("utf-8") for name, value in self._field_groups().items()}
+        fields = {name: hashlib.sha256(text).hexdigest()[:16] for name, text in rendered.items()}
+        whole = hashlib.sha256()
+        for name, text in rendered.items():
+            whole.update(name.encode() + b"\x1f" + text + b"\x1e")
+        return fields, whole.hexdigest()
+
+    def field_hashes(self) -> dict[str, str]:
+        return self.hashes()[0]
 
     def content_hash(self) -> str:
-        """Equal hash, nothing the source said has changed."""
-        return content_hash_of(self.field_hashes())
+        return self.hashes()[1]
+
+
+def _plain(value: str | None) -> str | None:
+    return None if value is None else str(value)  # a StrEnum member hashes as its value
 
 
 @dataclass(slots=True)

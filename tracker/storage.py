@@ -34,7 +34,7 @@ from tracker.models import (
 )
 from tracker.normalize.bill import NormalizedBill, normalize_bill, status_label
 from tracker.normalize.identifiers import IdentifierError, bill_key
-from tracker.scraped import ScrapedBill, ScrapedInstrument, content_hash_of
+from tracker.scraped import ScrapedBill, ScrapedInstrument
 
 CHUNK = 5_000  # keeps IN lists and executemany batches a sensible size on both databases
 
@@ -52,6 +52,48 @@ class IngestResult:
     @property
     def bills_seen(self) -> int:
         return self.inserted + self.updated + self.unchanged
+
+
+def _insert(model):
+    """A Core INSERT on the model's table. The ORM's bulk insert drops None values and then batches
+    only rows with the same columns, which turned 3,595 bills into ~1,500 statements; Core sends
+    every row of a chunk in one executemany."""
+    return insert(model.__table__)
+
+
+def _bulk_insert(db: Session, model, rows: list[dict] | list[tuple], columns: tuple[str, ...] | None = None) -> None:
+    """Insert many rows: dicts, or tuples in `columns` order. On SQLite the rows go straight to the
+    driver's executemany, converted by each column type's own SQLAlchemy bind processor (so values
+    are stored exactly as the ORM would store them): SQLAlchemy's per-row statement machinery cost
+    more than the insert itself (benchmarks/README.md). Other databases take the Core insert,
+    which batches rows into multi-VALUES statements."""
+    if not rows:
+        return
+    if columns is None:
+        columns = tuple(rows[0])
+        rows = [tuple(row[name] for name in columns) for row in rows]  # KeyError if a row differs
+    connection = db.connection()
+    table = model.__table__
+    if connection.dialect.name != "sqlite":
+        for chunk in _chunks(rows):
+            connection.execute(insert(table), [dict(zip(columns, row, strict=True)) for row in chunk])
+        return
+    dialect = connection.dialect
+    processors = [(i, processor) for i, name in enumerate(columns)
+                  if (processor := table.c[name].type.dialect_impl(dialect).bind_processor(dialect))]
+    if processors:
+        prepared = []
+        for row in rows:
+            row = list(row)
+            for i, processor in processors:
+                if row[i] is not None:
+                    row[i] = processor(row[i])
+            prepared.append(tuple(row))
+    else:
+        prepared = rows
+    names = ", ".join(f'"{name}"' for name in columns)
+    connection.exec_driver_sql(f'INSERT INTO "{table.name}" ({names}) VALUES ({", ".join("?" * len(columns))})',
+                               prepared)
 
 
 def _chunks(values: list, size: int = CHUNK) -> Iterator[list]:
@@ -116,11 +158,17 @@ def status_values(norm: NormalizedBill) -> dict:
     }
 
 
-def _children(norm: NormalizedBill, bill_id: int) -> tuple[list[dict], list[dict], list[dict]]:
+ACTION_COLUMNS = ("bill_id", "position", "date", "raw_date", "text", "actor", "classes", "facts",
+                  "classifier_version")
+
+
+def _children(norm: NormalizedBill, bill_id: int) -> tuple[list[tuple], list[dict], list[dict]]:
+    """Action rows are tuples in ACTION_COLUMNS order (half a million in a big batch, so no dicts);
+    sponsors and versions are few and stay dicts."""
     bill = norm.scraped
     actions = [
-        {"bill_id": bill_id, "position": i, "date": a.date, "raw_date": a.raw_date, "text": a.text,
-         "actor": a.actor, "classes": list(c.classes), "facts": c.facts, "classifier_version": c.version}
+        (bill_id, i, a.date, a.raw_date, a.text, None if a.actor is None else str(a.actor), c.classes,
+         c.facts, c.version)
         for i, (a, c) in enumerate(zip(bill.actions, norm.classifications, strict=True))
     ]
     sponsors = [{"bill_id": bill_id, "position": i, "name": s.name, "primary": s.primary,
@@ -141,7 +189,7 @@ def status_change_row(norm: NormalizedBill, bill_id: int, run_id: int | None, ol
 
 
 def _collect(items: Iterable[ParsedItem], result: IngestResult, side: _SideItems | None = None
-             ) -> list[tuple[str, ScrapedBill, dict, str]]:
+             ) -> list[tuple[str, ScrapedBill, dict[str, str], str]]:
     """Valid bills with key and hashes; problems and in-batch duplicates go to `result.problems`,
     listings and cursors (tracker.merge) to `side`."""
     seen: dict[str, str] = {}
@@ -163,8 +211,7 @@ def _collect(items: Iterable[ParsedItem], result: IngestResult, side: _SideItems
         except IdentifierError as exc:
             result.problems.append(ItemProblem(str(exc), item.identifier, item.source_url))
             continue
-        hashes = item.field_hashes()
-        content_hash = content_hash_of(hashes)
+        hashes, content_hash = item.hashes()
         if key in seen:
             if seen[key] != content_hash:
                 result.problems.append(ItemProblem(f"{key} appears twice in one batch with different "
@@ -201,7 +248,7 @@ def ingest(db: Session, items: Iterable[ParsedItem], *, run_id: int | None = Non
     return result
 
 
-def _store_bills(db: Session, collected: list[tuple[str, ScrapedBill, dict, str]], result: IngestResult,
+def _store_bills(db: Session, collected: list[tuple[str, ScrapedBill, dict[str, str], str]], result: IngestResult,
                  run_id: int | None, now: datetime, seen_upstream: set[tuple[str, str]]) -> None:
     sessions: dict[tuple[str, str], int] = {}
     for _, bill, _, _ in collected:
@@ -255,8 +302,8 @@ def _store_bills(db: Session, collected: list[tuple[str, ScrapedBill, dict, str]
                   for norm, _ in new]
         ids: dict[str, int] = {}
         for chunk in _chunks(values):
-            for bill_id, key in db.execute(insert(Bill).returning(Bill.id, Bill.key, sort_by_parameter_order=True),
-                                           chunk):
+            for bill_id, key in db.execute(_insert(Bill).returning(Bill.__table__.c.id, Bill.__table__.c.key,
+                                                                   sort_by_parameter_order=True), chunk):
                 ids[key] = bill_id
         for norm, hashes in new:
             bill_id = ids[norm.key]
@@ -322,13 +369,11 @@ def _store_bills(db: Session, collected: list[tuple[str, ScrapedBill, dict, str]
             db.execute(update(Bill), chunk)
         result.updated = len(changed)
 
-    for table, rows in zip((Action, Sponsor, BillVersion), child_rows, strict=True):
-        for chunk in _chunks(rows):
-            db.execute(insert(table), chunk)
-    for table, rows in ((BillSource, source_rows), (StatusChange, status_rows), (BillChange, change_rows),
+    _bulk_insert(db, Action, child_rows[0], ACTION_COLUMNS)
+    for table, rows in ((Sponsor, child_rows[1]), (BillVersion, child_rows[2]), (BillSource, source_rows),
+                        (StatusChange, status_rows), (BillChange, change_rows),
                         (StatusDisagreement, disagreement_rows)):
-        for chunk in _chunks(rows):
-            db.execute(insert(table), chunk)
+        _bulk_insert(db, table, rows)
     for chunk in _chunks(touched):
         db.execute(update(BillSource), chunk)
     result.status_changes = len(status_rows)
