@@ -209,3 +209,27 @@ def test_hostile_titles_are_stored_verbatim(db_url, title):
     with session_scope(engine) as db:
         ingest(db, items(bills=bills))
     assert bill(engine, "va-2024-SB487").title == title
+
+
+def test_same_content_fetched_later_updates_fetch_time_and_time_dependent_statuses(db_url):
+    """A scheduled action that falls due, or a session that ends, changes a status without any
+    change in the source's content; the refetch must catch it, once."""
+    engine = get_engine(db_url)
+    during = datetime(2024, 3, 20, tzinfo=UTC)  # SIGNED (04/08/24) is still in the future
+    with session_scope(engine) as db:
+        ingest(db, items(HISTORY + SIGNED, fetched_at=during))
+    assert (bill(engine, "va-2024-SB487").status, bill(engine, "va-2024-HB249").status) == (
+        "to_governor", "in_committee")
+    with session_scope(engine) as db:
+        result = ingest(db, items(HISTORY + SIGNED, fetched_at=FETCHED))  # 2026: same bytes
+    assert (result.unchanged, result.updated, result.status_changes) == (2, 0, 2)
+    sb487, hb249 = bill(engine, "va-2024-SB487"), bill(engine, "va-2024-HB249")
+    assert (sb487.status, sb487.enacted_how, str(sb487.status_date)) == ("enacted", "signed", "2024-04-08")
+    assert (hb249.status, hb249.failed_how) == ("failed", "died_at_adjournment")
+    assert sb487.fetched_at.replace(tzinfo=UTC) == FETCHED  # provenance: the latest confirmation
+    with session_scope(engine) as db:
+        labels = sorted(db.execute(select(StatusChange.new_label).where(StatusChange.old_status.is_not(None)))
+                        .scalars())
+        assert labels == ["enacted/signed", "failed/died_at_adjournment"]
+    with session_scope(engine) as db:  # and never again
+        assert ingest(db, items(HISTORY + SIGNED, fetched_at=FETCHED)).status_changes == 0

@@ -24,12 +24,16 @@ class ReclassifyResult:
     status_changes: int = 0
 
 
-def reclassify(db: Session, *, run_id: int | None = None, jurisdiction: str | None = None) -> ReclassifyResult:
+def reclassify(db: Session, *, run_id: int | None = None, jurisdiction: str | None = None,
+               bill_ids: list[int] | None = None) -> ReclassifyResult:
+    """Each bill is judged as of its `fetched_at` (the last time its source confirmed it)."""
     result = ReclassifyResult()
     now = datetime.now(UTC)
     query = select(Bill, LegislativeSession.identifier).join(LegislativeSession).order_by(Bill.id)
     if jurisdiction:
         query = query.where(Bill.jurisdiction_id == jurisdiction)
+    if bill_ids is not None:
+        query = query.where(Bill.id.in_(bill_ids))
     bills = db.execute(query).all()
     for chunk in _chunks(bills, CHUNK // 5):
         ids = [bill.id for bill, _ in chunk]

@@ -13,7 +13,7 @@ from datetime import UTC, date, datetime
 from itertools import islice
 from typing import Any, NamedTuple
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import Text, cast, delete, insert, select, update
 from sqlmodel import Session
 
 from scrapers.base import ItemProblem, ParsedItem
@@ -273,6 +273,7 @@ def _store_bills(db: Session, collected: list[tuple[str, ScrapedBill, dict[str, 
             sources_by_key[(row.key, row.source_id)] = row
 
     new, changed, touched = [], [], []
+    confirmed: list[tuple[int, int | None, datetime]] = []  # unchanged: (source row, bill if primary, fetched)
     for key, bill, hashes, content_hash in collected:
         upstream_id = getattr(bill, "upstream_id", None)
         if upstream_id:
@@ -280,6 +281,8 @@ def _store_bills(db: Session, collected: list[tuple[str, ScrapedBill, dict[str, 
         stored = sources_by_key.get((key, bill.source_id))
         if stored is not None and stored.content_hash == content_hash:
             result.unchanged += 1
+            confirmed.append((stored.source_row_id, stored.id if stored.primary_source == bill.source_id
+                              else None, bill.fetched_at))
             # Same content. A new upstream hash (LegiScan's change_hash moves for things we do not
             # store) is remembered so the next poll skips the bill; it is not an update.
             upstream_hash = getattr(bill, "upstream_hash", None)
@@ -378,6 +381,47 @@ def _store_bills(db: Session, collected: list[tuple[str, ScrapedBill, dict[str, 
         db.execute(update(BillSource), chunk)
     result.status_changes = len(status_rows)
     result.disagreements += len(disagreement_rows)
+    if confirmed:
+        result.status_changes += _confirm_unchanged(db, confirmed, run_id)
+
+
+def _confirm_unchanged(db: Session, confirmed: list[tuple[int, int | None, datetime]], run_id: int | None) -> int:
+    """The source fetched the same content again: record the newer fetch time (provenance), and
+    re-derive the few bills whose status depends on the date rather than the content: a scheduled
+    action now due, or a session that has ended since. Returns the status changes recorded."""
+    by_time: dict[datetime, tuple[list[int], list[int]]] = defaultdict(lambda: ([], []))
+    for source_row_id, bill_id, fetched_at in confirmed:
+        rows, bills = by_time[fetched_at]
+        rows.append(source_row_id)
+        if bill_id is not None:
+            bills.append(bill_id)
+    due: list[int] = []
+    for fetched_at, (rows, bills) in by_time.items():
+        for chunk in _chunks(bills):
+            due += _time_sensitive(db, chunk, fetched_at.date())
+            db.execute(update(Bill).where(Bill.id.in_(chunk)).values(fetched_at=fetched_at))
+        for chunk in _chunks(rows):
+            db.execute(update(BillSource).where(BillSource.id.in_(chunk)).values(fetched_at=fetched_at))
+    if not due:
+        return 0
+    from tracker.reclassify import reclassify  # reclassify builds on this module
+
+    return reclassify(db, run_id=run_id, bill_ids=due).status_changes
+
+
+def _time_sensitive(db: Session, bill_ids: list[int], as_of: date) -> list[int]:
+    """Bills (stored as of an earlier fetch) whose derived status may differ on `as_of`."""
+    scheduled = {bill_id for bill_id, when in db.execute(
+        select(Action.bill_id, Action.date).where(Action.bill_id.in_(bill_ids),
+                                                  cast(Action.classes, Text).like('%"x-scheduled"%')))
+        if when is not None and when <= as_of}
+    ended = {row.id for row in db.execute(
+        select(Bill.id, Bill.fetched_at, Bill.status, LegislativeSession.final_action_date)
+        .join(LegislativeSession, LegislativeSession.id == Bill.session_id)
+        .where(Bill.id.in_(bill_ids), LegislativeSession.final_action_date.is_not(None),
+               Bill.status.not_in(("enacted", "vetoed", "failed", "adopted"))))
+        if row.fetched_at.date() <= row.final_action_date < as_of}
+    return sorted(scheduled | ended)
 
 
 class _Rival(NamedTuple):
