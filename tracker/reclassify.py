@@ -14,7 +14,7 @@ from sqlmodel import Session
 from tracker.models import Action, Bill, LegislativeSession, StatusChange
 from tracker.normalize.actions import classify_dated
 from tracker.normalize.bill import derive_for, status_label
-from tracker.storage import CHUNK, _chunks
+from tracker.storage import CHUNK, _chunks, status_values
 
 
 @dataclass
@@ -57,11 +57,7 @@ def reclassify(db: Session, *, run_id: int | None = None, jurisdiction: str | No
             old_label = status_label(bill.status, bill.enacted_how or bill.failed_how, bill.carried_over)
             new_label = status_label(status.status, status.enacted_how or status.failed_how, status.carried_over)
             bill_updates.append({
-                "id": bill.id, "status": status.status, "status_date": status.status_date,
-                "enacted_how": status.enacted_how, "failed_how": status.failed_how,
-                "carried_over": status.carried_over, "override_possible": status.override_possible,
-                "partial_veto": status.partial_veto, "prefiled": status.prefiled,
-                "chapter": status.chapter or bill.chapter, "incorporated_into": status.incorporated_into,
+                "id": bill.id, **status_values(status), "chapter": status.chapter or bill.chapter,
                 "classifier_version": fresh[0].version if fresh else bill.classifier_version,
             })
             if old_label != new_label:

@@ -33,6 +33,7 @@ from tracker.models import (
     StatusDisagreement,
 )
 from tracker.normalize.bill import NormalizedBill, normalize_bill, status_label
+from tracker.normalize.status import StatusResult
 from tracker.normalize.identifiers import IdentifierError, bill_key
 from tracker.scraped import ScrapedBill, ScrapedInstrument
 
@@ -139,12 +140,12 @@ def bill_values(norm: NormalizedBill, session_id: int) -> dict:
         "fetched_at": bill.fetched_at,
         "source_flags": bill.source_flags,
         "classifier_version": norm.classifier_version,
-        **status_values(norm),
+        **status_values(norm.status),
     }
 
 
-def status_values(norm: NormalizedBill) -> dict:
-    status = norm.status
+def status_values(status: StatusResult) -> dict:
+    """The bill columns the status engine owns (ingest and reclassify write the same ones)."""
     return {
         "status": status.status,
         "status_date": status.status_date,
@@ -262,7 +263,7 @@ def _store_bills(db: Session, collected: list[tuple[str, ScrapedBill, dict[str, 
     sources_by_key: dict[tuple[str, str], Any] = {}
     for row in db.execute(
         select(Bill.key, Bill.id, Bill.status, Bill.enacted_how, Bill.failed_how, Bill.carried_over,
-               Bill.source_id.label("primary_source"), BillSource.id.label("source_row_id"),
+               Bill.fetched_at, Bill.source_id.label("primary_source"), BillSource.id.label("source_row_id"),
                BillSource.source_id, BillSource.content_hash, BillSource.field_hashes,
                BillSource.upstream_hash, BillSource.stale)
         .outerjoin(BillSource, (BillSource.bill_id == Bill.id) & BillSource.source_id.in_(source_ids))
@@ -273,7 +274,7 @@ def _store_bills(db: Session, collected: list[tuple[str, ScrapedBill, dict[str, 
             sources_by_key[(row.key, row.source_id)] = row
 
     new, changed, touched = [], [], []
-    confirmed: list[tuple[int, int | None, datetime]] = []  # unchanged: (source row, bill if primary, fetched)
+    confirmed: list[tuple[int, int | None, datetime, bool]] = []  # (source row, bill if primary, fetched, new day)
     for key, bill, hashes, content_hash in collected:
         upstream_id = getattr(bill, "upstream_id", None)
         if upstream_id:
@@ -281,8 +282,10 @@ def _store_bills(db: Session, collected: list[tuple[str, ScrapedBill, dict[str, 
         stored = sources_by_key.get((key, bill.source_id))
         if stored is not None and stored.content_hash == content_hash:
             result.unchanged += 1
-            confirmed.append((stored.source_row_id, stored.id if stored.primary_source == bill.source_id
-                              else None, bill.fetched_at))
+            primary = stored.primary_source == bill.source_id
+            # Only a new day can make a scheduled action due or end a session.
+            new_day = primary and _day(stored.fetched_at) < bill.fetched_at.date()
+            confirmed.append((stored.source_row_id, stored.id if primary else None, bill.fetched_at, new_day))
             # Same content. A new upstream hash (LegiScan's change_hash moves for things we do not
             # store) is remembered so the next poll skips the bill; it is not an update.
             upstream_hash = getattr(bill, "upstream_hash", None)
@@ -385,20 +388,24 @@ def _store_bills(db: Session, collected: list[tuple[str, ScrapedBill, dict[str, 
         result.status_changes += _confirm_unchanged(db, confirmed, run_id)
 
 
-def _confirm_unchanged(db: Session, confirmed: list[tuple[int, int | None, datetime]], run_id: int | None) -> int:
+def _confirm_unchanged(db: Session, confirmed: list[tuple[int, int | None, datetime, bool]],
+                       run_id: int | None) -> int:
     """The source fetched the same content again: record the newer fetch time (provenance), and
     re-derive the few bills whose status depends on the date rather than the content: a scheduled
     action now due, or a session that has ended since. Returns the status changes recorded."""
-    by_time: dict[datetime, tuple[list[int], list[int]]] = defaultdict(lambda: ([], []))
-    for source_row_id, bill_id, fetched_at in confirmed:
-        rows, bills = by_time[fetched_at]
+    by_time: dict[datetime, tuple[list[int], list[int], list[int]]] = defaultdict(lambda: ([], [], []))
+    for source_row_id, bill_id, fetched_at, new_day in confirmed:
+        rows, bills, recheck = by_time[fetched_at]
         rows.append(source_row_id)
         if bill_id is not None:
             bills.append(bill_id)
+            if new_day:
+                recheck.append(bill_id)
     due: list[int] = []
-    for fetched_at, (rows, bills) in by_time.items():
-        for chunk in _chunks(bills):
+    for fetched_at, (rows, bills, recheck) in by_time.items():
+        for chunk in _chunks(recheck):
             due += _time_sensitive(db, chunk, fetched_at.date())
+        for chunk in _chunks(bills):
             db.execute(update(Bill).where(Bill.id.in_(chunk)).values(fetched_at=fetched_at))
         for chunk in _chunks(rows):
             db.execute(update(BillSource).where(BillSource.id.in_(chunk)).values(fetched_at=fetched_at))
@@ -407,6 +414,11 @@ def _confirm_unchanged(db: Session, confirmed: list[tuple[int, int | None, datet
     from tracker.reclassify import reclassify  # reclassify builds on this module
 
     return reclassify(db, run_id=run_id, bill_ids=due).status_changes
+
+
+def _day(value: datetime) -> date:
+    # SQLite hands back naive datetimes for timezone-aware columns; all of ours are UTC.
+    return (value if value.tzinfo else value.replace(tzinfo=UTC)).astimezone(UTC).date()
 
 
 def _time_sensitive(db: Session, bill_ids: list[int], as_of: date) -> list[int]:
@@ -420,7 +432,7 @@ def _time_sensitive(db: Session, bill_ids: list[int], as_of: date) -> list[int]:
         .join(LegislativeSession, LegislativeSession.id == Bill.session_id)
         .where(Bill.id.in_(bill_ids), LegislativeSession.final_action_date.is_not(None),
                Bill.status.not_in(("enacted", "vetoed", "failed", "adopted"))))
-        if row.fetched_at.date() <= row.final_action_date < as_of}
+        if _day(row.fetched_at) <= row.final_action_date < as_of}
     return sorted(scheduled | ended)
 
 
