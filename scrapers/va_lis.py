@@ -169,7 +169,18 @@ def _bill(row: dict[str, str], history: list[dict[str, str]], session: str, fetc
         introduced_on=parse_date(introduced) if introduced else None,
         source_flags={column: row[column] for column in FLAG_COLUMNS},
         raw={key: value for key, value in row.items() if key is not None},
+        source_text=_source_text(row, history),
     )
+
+
+PARSER_VERSION = "1"  # bump when parsing changes, so stored bills are parsed again
+
+
+def _source_text(row: dict[str, str], history: list[dict[str, str]]) -> str:
+    """The bill's rows as LIS wrote them, for the cheap unchanged check (tracker.storage)."""
+    lines = [f"{VirginiaLIS.id}/{PARSER_VERSION}", "\x1f".join(value or "" for value in row.values())]
+    lines += ["\x1f".join(value or "" for value in line.values()) for line in history]
+    return "\n".join(lines)
 
 
 def _history_path(bills_path: Path) -> Path:

@@ -233,3 +233,21 @@ def test_same_content_fetched_later_updates_fetch_time_and_time_dependent_status
         assert labels == ["enacted/signed", "failed/died_at_adjournment"]
     with session_scope(engine) as db:  # and never again
         assert ingest(db, items(HISTORY + SIGNED, fetched_at=FETCHED)).status_changes == 0
+
+
+def test_source_text_changed_only_where_we_store_nothing_is_not_an_update(db_url):
+    """VA's History_refid (a vote id) is not stored: a new one is not news, but is remembered."""
+    engine = get_engine(db_url)
+    with session_scope(engine) as db:
+        ingest(db, items())
+    before = counts(engine)
+    with_vote_id = HISTORY.replace('"SB487","02/12/24","S Read third time and passed Senate (39-Y 0-N)",""',
+                                   '"SB487","02/12/24","S Read third time and passed Senate (39-Y 0-N)","S05V0123"')
+    assert with_vote_id != HISTORY
+    with session_scope(engine) as db:
+        result = ingest(db, items(with_vote_id))
+    assert (result.updated, result.unchanged, result.status_changes) == (0, 2, 0)
+    assert counts(engine) == before
+    with session_scope(engine) as db:
+        stored = db.execute(select(BillSource.content_hash).join(Bill).where(Bill.key == "va-2024-SB487")).scalar_one()
+    assert stored == next(b for b in items(with_vote_id) if b.identifier == "SB 487").content_hash()

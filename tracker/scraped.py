@@ -51,6 +51,9 @@ class ScrapedBill:
     # The source's own final flags (VA Passed/Failed/Approved...). Stored to cross-check, never trusted.
     source_flags: dict[str, str] = field(default_factory=dict)
     raw: dict[str, str] = field(default_factory=dict)  # the source record as read
+    # The record's text exactly as the source sent it (all of its rows), when the parser has it:
+    # equal text means nothing changed, found far more cheaply than by hashing every parsed field.
+    source_text: str | None = None
 
     def _field_groups(self) -> dict[str, object]:
         """Every field we store, as plain str/date/None tuples (their repr is stable and far cheaper
@@ -83,6 +86,9 @@ class ScrapedBill:
         return self.hashes()[0]
 
     def content_hash(self) -> str:
+        """From the source's own text when the parser kept it, else from every parsed field."""
+        if self.source_text is not None:
+            return "t:" + hashlib.sha256(self.source_text.encode("utf-8")).hexdigest()
         return self.hashes()[1]
 
 

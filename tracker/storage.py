@@ -190,7 +190,7 @@ def status_change_row(norm: NormalizedBill, bill_id: int, run_id: int | None, ol
 
 
 def _collect(items: Iterable[ParsedItem], result: IngestResult, side: _SideItems | None = None
-             ) -> list[tuple[str, ScrapedBill, dict[str, str], str]]:
+             ) -> list[tuple[str, ScrapedBill, dict[str, str] | None, str]]:
     """Valid bills with key and hashes; problems and in-batch duplicates go to `result.problems`,
     listings and cursors (tracker.merge) to `side`."""
     seen: dict[str, str] = {}
@@ -212,7 +212,7 @@ def _collect(items: Iterable[ParsedItem], result: IngestResult, side: _SideItems
         except IdentifierError as exc:
             result.problems.append(ItemProblem(str(exc), item.identifier, item.source_url))
             continue
-        hashes, content_hash = item.hashes()
+        hashes, content_hash = (None, item.content_hash()) if item.source_text is not None else item.hashes()
         if key in seen:
             if seen[key] != content_hash:
                 result.problems.append(ItemProblem(f"{key} appears twice in one batch with different "
@@ -249,7 +249,7 @@ def ingest(db: Session, items: Iterable[ParsedItem], *, run_id: int | None = Non
     return result
 
 
-def _store_bills(db: Session, collected: list[tuple[str, ScrapedBill, dict[str, str], str]], result: IngestResult,
+def _store_bills(db: Session, collected: list[tuple[str, ScrapedBill, dict[str, str] | None, str]], result: IngestResult,
                  run_id: int | None, now: datetime, seen_upstream: set[tuple[str, str]]) -> None:
     sessions: dict[tuple[str, str], int] = {}
     for _, bill, _, _ in collected:
@@ -273,7 +273,7 @@ def _store_bills(db: Session, collected: list[tuple[str, ScrapedBill, dict[str, 
         if row.source_row_id is not None:
             sources_by_key[(row.key, row.source_id)] = row
 
-    new, changed, touched = [], [], []
+    new, changed, touched, rehashed = [], [], [], []
     confirmed: list[tuple[int, int | None, datetime, bool]] = []  # (source row, bill if primary, fetched, new day)
     for key, bill, hashes, content_hash in collected:
         upstream_id = getattr(bill, "upstream_id", None)
@@ -282,16 +282,21 @@ def _store_bills(db: Session, collected: list[tuple[str, ScrapedBill, dict[str, 
         stored = sources_by_key.get((key, bill.source_id))
         if stored is not None and stored.content_hash == content_hash:
             result.unchanged += 1
-            primary = stored.primary_source == bill.source_id
-            # Only a new day can make a scheduled action due or end a session.
-            new_day = primary and _day(stored.fetched_at) < bill.fetched_at.date()
-            confirmed.append((stored.source_row_id, stored.id if primary else None, bill.fetched_at, new_day))
+            confirmed.append(_confirmation(stored, bill))
             # Same content. A new upstream hash (LegiScan's change_hash moves for things we do not
             # store) is remembered so the next poll skips the bill; it is not an update.
             upstream_hash = getattr(bill, "upstream_hash", None)
             if stored.stale or (upstream_hash and upstream_hash != stored.upstream_hash):
                 touched.append({"id": stored.source_row_id, "stale": False, "stale_since": None,
                                 "upstream_hash": upstream_hash or stored.upstream_hash, "last_seen_at": now})
+            continue
+        hashes = hashes or bill.field_hashes()
+        if stored is not None and stored.field_hashes == hashes:
+            # The source's text changed only in parts we do not store (a vote id, a column we
+            # ignore): nothing to report; remember the new text hash.
+            result.unchanged += 1
+            rehashed.append({"id": stored.source_row_id, "content_hash": content_hash})
+            confirmed.append(_confirmation(stored, bill))
             continue
         norm = normalize_bill(bill, content_hash)
         old = bills_by_key.get(key)
@@ -380,12 +385,21 @@ def _store_bills(db: Session, collected: list[tuple[str, ScrapedBill, dict[str, 
                         (StatusChange, status_rows), (BillChange, change_rows),
                         (StatusDisagreement, disagreement_rows)):
         _bulk_insert(db, table, rows)
-    for chunk in _chunks(touched):
-        db.execute(update(BillSource), chunk)
+    for rows in (touched, rehashed):
+        for chunk in _chunks(rows):
+            db.execute(update(BillSource), chunk)
     result.status_changes = len(status_rows)
     result.disagreements += len(disagreement_rows)
     if confirmed:
         result.status_changes += _confirm_unchanged(db, confirmed, run_id)
+
+
+def _confirmation(stored, bill: ScrapedBill) -> tuple[int, int | None, datetime, bool]:
+    """(source row, bill id if this source is the bill's primary, fetched at, is it a new day).
+    Only a new day can make a scheduled action due or end a session."""
+    primary = stored.primary_source == bill.source_id
+    new_day = primary and _day(stored.fetched_at) < bill.fetched_at.date()
+    return stored.source_row_id, stored.id if primary else None, bill.fetched_at, new_day
 
 
 def _confirm_unchanged(db: Session, confirmed: list[tuple[int, int | None, datetime, bool]],
