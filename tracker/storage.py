@@ -7,7 +7,7 @@ Unchanged bills (same content hash as stored for this source) cost one dictionar
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from itertools import islice
@@ -18,6 +18,7 @@ from sqlmodel import Session
 
 from scrapers.base import ItemProblem, ParsedItem
 from tracker.calendar import JURISDICTION_NAMES, session_calendar
+from tracker.db import dumps_json
 from tracker.merge import CursorUpdate, SourceListing, merge_fields, source_fields, takes_actions
 from tracker.models import (
     Action,
@@ -62,7 +63,8 @@ def _insert(model):
     return insert(model.__table__)
 
 
-def _bulk_insert(db: Session, model, rows: list[dict] | list[tuple], columns: tuple[str, ...] | None = None) -> None:
+def _bulk_insert(db: Session, model, rows: list[dict] | list[tuple], columns: tuple[str, ...] | None = None,
+                 converters: dict[str, Callable] | None = None) -> None:
     """Insert many rows: dicts, or tuples in `columns` order. On SQLite the rows go straight to the
     driver's executemany, converted by each column type's own SQLAlchemy bind processor (so values
     are stored exactly as the ORM would store them): SQLAlchemy's per-row statement machinery cost
@@ -80,8 +82,10 @@ def _bulk_insert(db: Session, model, rows: list[dict] | list[tuple], columns: tu
             connection.execute(insert(table), [dict(zip(columns, row, strict=True)) for row in chunk])
         return
     dialect = connection.dialect
+    converters = converters or {}  # our own, for hot columns: same output, without SQLAlchemy's wrapper
     processors = [(i, processor) for i, name in enumerate(columns)
-                  if (processor := table.c[name].type.dialect_impl(dialect).bind_processor(dialect))]
+                  if (processor := converters.get(name) or table.c[name].type.dialect_impl(dialect)
+                      .bind_processor(dialect))]
     if processors:
         prepared = []
         for row in rows:
@@ -380,7 +384,7 @@ def _store_bills(db: Session, collected: list[tuple[str, ScrapedBill, dict[str, 
             db.execute(update(Bill), chunk)
         result.updated = len(changed)
 
-    _bulk_insert(db, Action, child_rows[0], ACTION_COLUMNS)
+    _bulk_insert(db, Action, child_rows[0], ACTION_COLUMNS, {"classes": dumps_json, "facts": dumps_json})
     for table, rows in ((Sponsor, child_rows[1]), (BillVersion, child_rows[2]), (BillSource, source_rows),
                         (StatusChange, status_rows), (BillChange, change_rows),
                         (StatusDisagreement, disagreement_rows)):

@@ -51,6 +51,15 @@ class Classification:
     def unclassified(self) -> bool:
         return self.classes == (UNCLASSIFIED,)
 
+    @property
+    def class_set(self) -> frozenset[str]:
+        return _class_set(self.classes)
+
+
+@lru_cache(maxsize=4096)
+def _class_set(classes: tuple[str, ...]) -> frozenset[str]:
+    return frozenset(classes)
+
 
 def _parse_table(state: str, text: str) -> RuleTable:
     data = tomllib.loads(text)

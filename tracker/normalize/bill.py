@@ -81,7 +81,7 @@ def derive_for(jurisdiction: str, session: str, kind: str, origin_chamber: str |
     """Status from classified actions plus the session calendar; used by ingest and reclassify."""
     calendar = session_calendar(jurisdiction, session)
     return derive_status(
-        [StatusAction(when, c.classes, actor, c.facts)
+        [StatusAction(when, c.class_set, actor, c.facts)
          for (when, actor), c in zip(dated_actors, classifications, strict=True)],
         kind=kind,
         origin_chamber=origin_chamber,

@@ -91,7 +91,7 @@ def derive_status(
         return False
 
     for index, action in enumerate(actions):
-        classes = set(action.classes)
+        classes = action.classes if isinstance(action.classes, frozenset) else frozenset(action.classes)
         if "x-scheduled" in classes:
             continue
         moved = False
