@@ -109,3 +109,18 @@ def test_run_with_replay_of_the_real_2024_files(settings, monkeypatch):
     result = runner.invoke(app, ["run"])
     assert result.exit_code == 0, result.output
     assert "va-lis: ok - inserted 3595" in result.output
+
+
+def test_hostile_titles_cannot_drive_the_terminal_or_break_lines(settings, tmp_path):
+    header = ('"Bill_id","Bill_description","Patron_id","Patron_name","Introduction_date","Chapter_id",'
+              '"Passed_house","Passed_senate","Passed","Failed","Carried_over","Approved","Vetoed"\n')
+    title = "AI\x1b[2J\x1b]0;pwned\x07 act\tsecond\nline"
+    (tmp_path / "h_241_Bills.csv").write_text(
+        header + f'"HB1","{title}","H1","P","01/04/24","","N","N","N","N","N","N","N"\n')
+    (tmp_path / "h_241_History.csv").write_text(
+        '"Bill_id","History_date","History_description","History_refid"\n'
+        '"HB1","01/04/24","H Prefiled and ordered printed; offered 01/10/24",""\n')
+    assert runner.invoke(app, ["ingest", "va-lis", str(tmp_path / "h_241_Bills.csv")]).exit_code == 0
+    output = runner.invoke(app, ["changes", "--include-new"]).output
+    assert "\x1b" not in output and "\x07" not in output
+    assert output.count("\n") == 1 and "\\x1b[2J" in output and "act second line" in output

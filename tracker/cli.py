@@ -15,8 +15,9 @@ from sqlalchemy import select
 from scrapers import REGISTRY, get_source
 from scrapers.base import Batch, ItemProblem, SourceFormatError
 from tracker import db as database
-from tracker.config import get_settings
 from tracker.cli_federal import federal_app
+from tracker.config import get_settings
+from tracker.display import one_line, say
 from tracker.models import Bill, RunProblem, ScrapeRun, StatusChange
 from tracker.normalize.bill import normalize_bill
 from tracker.scraped import ScrapedInstrument
@@ -53,7 +54,7 @@ def _read(source_id: str, path: Path, session: str | None, fetched_at: datetime 
     try:
         return source.read_path(path, fetched_at=fetched_at, session=session)
     except (FileNotFoundError, ValueError) as exc:
-        typer.echo(f"error: {exc}", err=True)
+        say(f"error: {exc}", err=True)
         raise typer.Exit(2) from None
 
 
@@ -63,7 +64,7 @@ def sources() -> None:
     enabled = set(get_settings().sources)
     for source_id, source in sorted(REGISTRY.items()):
         mark = "enabled" if source_id in enabled else "-"
-        typer.echo(f"{source_id:20} {source.jurisdiction:3} {mark:8} {source.title}")
+        say(f"{source_id:20} {source.jurisdiction:3} {mark:8} {source.title}")
 
 
 @app.command()
@@ -75,17 +76,17 @@ def parse(source: SourceArg, path: PathArg, session: SessionOpt = None, fetched_
         for item in batch.items:
             if isinstance(item, ItemProblem):
                 problems += 1
-                typer.echo(f"problem: {item.message}", err=True)
+                say(f"problem: {item.message}", err=True)
                 continue
             if isinstance(item, ScrapedInstrument):  # federal instruments (EOs, FR documents) are not bills
                 sys.stdout.write(json.dumps(item.to_json(), ensure_ascii=False) + "\n")
                 continue
             sys.stdout.write(json.dumps(normalize_bill(item).to_json(), ensure_ascii=False) + "\n")
     except SourceFormatError as exc:
-        typer.echo(f"error: {exc}", err=True)
+        say(f"error: {exc}", err=True)
         raise typer.Exit(1) from None
     if problems:
-        typer.echo(f"{problems} record(s) could not be read", err=True)
+        say(f"{problems} record(s) could not be read", err=True)
 
 
 @app.command()
@@ -96,7 +97,7 @@ def ingest(source: SourceArg, path: PathArg, session: SessionOpt = None, fetched
     batch = _read(source, path, session, fetched_at)
     _migrate()
     summary = run_batch(_engine(), source, batch, kind="ingest")
-    typer.echo(summary.line())
+    say(summary.line())
     if not summary.ok and summary.status != "partial":
         raise typer.Exit(1)
 
@@ -107,12 +108,12 @@ def scrape(source: SourceArg) -> None:
     from tracker.runs import run_source
 
     if not get_source(source).live:
-        typer.echo(f"error: {source} reads saved files only; use `tracker ingest {source} PATH`", err=True)
+        say(f"error: {source} reads saved files only; use `tracker ingest {source} PATH`", err=True)
         raise typer.Exit(2)
     _migrate()
     failed = False
     for summary in run_source(_engine(), get_settings(), source):
-        typer.echo(summary.line())
+        say(summary.line())
         failed |= not summary.ok and summary.status != "partial"
     if failed:
         raise typer.Exit(1)
@@ -129,14 +130,14 @@ def run() -> None:
     failed = 0
     for source_id in settings.sources:
         if source_id not in REGISTRY or not REGISTRY[source_id].live:
-            typer.echo(f"{source_id}: skipped - not a live source (TRACKER_SOURCES)", err=True)
+            say(f"{source_id}: skipped - not a live source (TRACKER_SOURCES)", err=True)
             failed += 1
             continue
         for summary in run_source(engine, settings, source_id):
-            typer.echo(summary.line())
+            say(summary.line())
             failed += summary.status in ("failed", "empty")
     if failed:
-        typer.echo(f"{failed} source run(s) failed; see `tracker runs`", err=True)
+        say(f"{failed} source run(s) failed; see `tracker runs`", err=True)
         raise typer.Exit(1)
 
 
@@ -166,7 +167,7 @@ def reclassify(jurisdiction: Annotated[str | None, typer.Option(help="Only this 
             record.status, record.message, record.finished_at = status, message, datetime.now(UTC)
             if status == "ok":
                 record.status_changes = result.status_changes
-        typer.echo(f"reclassify: {status} - {message}")
+        say(f"reclassify: {status} - {message}")
 
 
 @app.command()
@@ -177,15 +178,15 @@ def runs(limit: Annotated[int, typer.Option(help="How many recent runs.")] = 20,
 
     _migrate()
     for usage in usage_report(_engine(), metered_budgets(get_settings())):
-        typer.echo(f"API usage {usage.line()}")
+        say(f"API usage {usage.line()}")
     with database.session_scope(_engine()) as db:
         for run in db.execute(select(ScrapeRun).order_by(ScrapeRun.id.desc()).limit(limit)).scalars():
-            typer.echo(f"#{run.id} {run.started_at:%Y-%m-%d %H:%M} {run.source_id} {run.kind} {run.status}: "
+            say(f"#{run.id} {run.started_at:%Y-%m-%d %H:%M} {run.source_id} {run.kind} {run.status}: "
                        f"+{run.inserted} ~{run.updated} ={run.unchanged} status changes {run.status_changes} "
                        f"problems {run.problems} {run.message}".rstrip())
             if problems:
                 for problem in db.execute(select(RunProblem).where(RunProblem.run_id == run.id)).scalars():
-                    typer.echo(f"    {problem.item_key or '-'}: {problem.message}")
+                    say(f"    {problem.item_key or '-'}: {problem.message}")
 
 
 @app.command()
@@ -205,8 +206,8 @@ def changes(since: Annotated[datetime | None, typer.Option(help="Detected on or 
     with database.session_scope(_engine()) as db:
         for change, bill in db.execute(query):
             when = change.action_date.isoformat() if change.action_date else "undated"
-            typer.echo(f"{bill.key}\t{change.old_label or 'new'} -> {change.new_label}\t{when}\t"
-                       f"{bill.source_url}\tfetched {bill.fetched_at:%Y-%m-%d %H:%M}Z\t{bill.title[:80]}")
+            say(f"{bill.key}\t{change.old_label or 'new'} -> {change.new_label}\t{when}\t"
+                       f"{bill.source_url}\tfetched {bill.fetched_at:%Y-%m-%d %H:%M}Z\t{one_line(bill.title)[:80]}")
 
 
 @app.command()
@@ -221,7 +222,7 @@ def disagreements(jurisdiction: Annotated[str | None, typer.Option(help="Two-let
         for row, bill in list_disagreements(db, jurisdiction=jurisdiction, include_resolved=include_resolved,
                                             limit=limit):
             state = f"resolved {row.resolved_at:%Y-%m-%d}" if row.resolved_at else "open"
-            typer.echo(f"{bill.key}	{row.source_id} says {row.source_label} (it claims {row.upstream_status or '-'})"
+            say(f"{bill.key}	{row.source_id} says {row.source_label} (it claims {row.upstream_status or '-'})"
                        f"	merged {row.merged_label} from {row.merged_source_id}	detected "
                        f"{row.detected_at:%Y-%m-%d %H:%M}Z	{state}")
 
@@ -230,13 +231,13 @@ def disagreements(jurisdiction: Annotated[str | None, typer.Option(help="Two-let
 def db_upgrade(revision: Annotated[str, typer.Argument(help="Target revision.")] = "heads") -> None:
     """Apply migrations to the configured database."""
     database.upgrade(get_settings().database_url, revision)
-    typer.echo(f"database at {database.current_revision(get_settings().database_url)}")
+    say(f"database at {database.current_revision(get_settings().database_url)}")
 
 
 @db_app.command("current")
 def db_current() -> None:
     """Print the database's migration revision."""
-    typer.echo(database.current_revision(get_settings().database_url) or "empty (run `tracker db upgrade`)")
+    say(database.current_revision(get_settings().database_url) or "empty (run `tracker db upgrade`)")
 
 
 def main() -> None:  # pragma: no cover - console entry

@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from tracker import db as database
 from tracker.config import get_settings
+from tracker.display import one_line, say
 from tracker.federal import (
     INSTRUMENT_KINDS,
     STANCES,
@@ -41,7 +42,7 @@ def _line(instrument: FederalInstrument) -> str:
     when = instrument.event_date.isoformat() if instrument.event_date else (instrument.date_text or "undated")
     stance = ",".join(instrument.stance) or "not reviewed"
     return (f"{instrument.key}\t{instrument.kind}\t{force_text(instrument)}\tconfidence {confidence_label(instrument.confidence)}"
-            f"\t{stance}\t{when}\t{instrument.title[:90]}")
+            f"\t{stance}\t{when}\t{one_line(instrument.title)[:90]}")
 
 
 @federal_app.command("seed")
@@ -53,13 +54,13 @@ def seed(instruments: Annotated[Path | None, typer.Option(help="Instrument CSV (
         with database.session_scope(_engine()) as db:
             result = load_seed(db, instruments, links)
     except SeedError as exc:
-        typer.echo(f"error: {exc}", err=True)
+        say(f"error: {exc}", err=True)
         raise typer.Exit(2) from None
-    typer.echo(f"instruments: inserted {result.inserted}, updated {result.updated}, unchanged {result.unchanged}; "
+    say(f"instruments: inserted {result.inserted}, updated {result.updated}, unchanged {result.unchanged}; "
                f"links: inserted {result.links_inserted}, updated {result.links_updated}, "
                f"unchanged {result.links_unchanged}")
     for warning in result.warnings:
-        typer.echo(f"warning: {warning}", err=True)
+        say(f"warning: {warning}", err=True)
 
 
 @federal_app.command("list")
@@ -71,9 +72,9 @@ def list_(kind: Annotated[str | None, typer.Option(help=f"One of: {', '.join(INS
     with database.session_scope(_engine()) as db:
         rows = list_instruments(db, kind=kind, stance=stance, low_only=low)
         for instrument in rows:
-            typer.echo(_line(instrument))
+            say(_line(instrument))
     if not rows:
-        typer.echo("no federal instruments stored (run `tracker federal seed`)", err=True)
+        say("no federal instruments stored (run `tracker federal seed`)", err=True)
 
 
 @federal_app.command("show")
@@ -82,9 +83,9 @@ def show(key: Annotated[str, typer.Argument(help="Instrument key, e.g. fr:2025-2
     with database.session_scope(_engine()) as db:
         instrument = db.execute(select(FederalInstrument).where(FederalInstrument.key == key)).scalar_one_or_none()
         if instrument is None:
-            typer.echo(f"error: no federal instrument {key!r}", err=True)
+            say(f"error: no federal instrument {key!r}", err=True)
             raise typer.Exit(1)
-        typer.echo(_line(instrument))
+        say(_line(instrument))
         for label, value in (
             ("identifiers", ", ".join(filter(None, (
                 f"EO {instrument.eo_number}" if instrument.eo_number else None,
@@ -105,14 +106,14 @@ def show(key: Annotated[str, typer.Argument(help="Instrument key, e.g. fr:2025-2
             ("last verified", str(instrument.last_verified) if instrument.last_verified else "never (seed only)"),
         ):
             if value:
-                typer.echo(f"  {label}: {value}")
+                say(f"  {label}: {value}")
         for link, _ in links_for(db, instrument_key=key):
-            typer.echo(f"  link: {link.state_law} {link.relation} {link.provision_ref or ''} "
+            say(f"  link: {link.state_law} {link.relation} {link.provision_ref or ''} "
                        f"confidence {confidence_label(link.confidence)}".replace("  confidence", " confidence"))
         for candidate in db.execute(select(PreemptionCandidate).where(
                 PreemptionCandidate.instrument_id == instrument.id)).scalars():
             terms = ", ".join(sorted({e["term"] for e in candidate.evidence}))
-            typer.echo(f"  candidate #{candidate.id} {candidate.status}: {terms}")
+            say(f"  candidate #{candidate.id} {candidate.status}: {terms}")
 
 
 @federal_app.command("links")
@@ -123,11 +124,11 @@ def links(state: Annotated[str | None, typer.Option(help="Two-letter state.")] =
         rows = links_for(db, state=state, instrument_key=instrument)
         for link, target in rows:
             stored = resolve_state_bill(db, link) or "not stored"
-            typer.echo(f"{link.state_law}\t{link.relation}\t{target.key} {link.provision_ref or ''}".rstrip()
+            say(f"{link.state_law}\t{link.relation}\t{target.key} {link.provision_ref or ''}".rstrip()
                        + f"\t{force_text(target)}\tconfidence {confidence_label(link.confidence)}"
                        f"\tbill {stored}\t{link.note or ''}")
     if not rows:
-        typer.echo("no conflict links stored (run `tracker federal seed`)", err=True)
+        say("no conflict links stored (run `tracker federal seed`)", err=True)
 
 
 @federal_app.command("review")
@@ -148,13 +149,13 @@ def review(
             try:
                 instrument = decide(db, candidate_id, decision, stance=stance or [], reviewer=who, note=note)
             except (LookupError, ValueError) as exc:
-                typer.echo(f"error: {exc}", err=True)
+                say(f"error: {exc}", err=True)
                 raise typer.Exit(2) from None
-            typer.echo(f"candidate #{candidate_id} {decision}ed: {_line(instrument)}")
+            say(f"candidate #{candidate_id} {decision}ed: {_line(instrument)}")
             return
         queue = pending_candidates(db)
         if not queue:
-            typer.echo("no pending preemption candidates")
+            say("no pending preemption candidates")
             return
         for candidate, instrument in queue:
             _show_candidate(candidate, instrument)
@@ -169,17 +170,17 @@ def review(
                 try:
                     decide(db, candidate.id, "confirm", stance=chosen.split(","), reviewer=who, note=why)
                 except ValueError as exc:
-                    typer.echo(f"  not recorded: {exc}", err=True)
+                    say(f"  not recorded: {exc}", err=True)
                     continue
-                typer.echo(f"  confirmed #{candidate.id}")
+                say(f"  confirmed #{candidate.id}")
             elif answer == "r":
                 why = typer.prompt("note", default="", show_default=False) or None
                 decide(db, candidate.id, "reject", reviewer=who, note=why)
-                typer.echo(f"  rejected #{candidate.id}")
+                say(f"  rejected #{candidate.id}")
 
 
 def _show_candidate(candidate: PreemptionCandidate, instrument: FederalInstrument) -> None:
-    typer.echo(f"#{candidate.id} {_line(instrument)}")
-    typer.echo(f"    source: {instrument.source_url or instrument.source_ref or '-'}")
+    say(f"#{candidate.id} {_line(instrument)}")
+    say(f"    source: {instrument.source_url or instrument.source_ref or '-'}")
     for evidence in candidate.evidence:
-        typer.echo(f"    [{evidence['term']}] in {evidence['field']}: {evidence['snippet']}")
+        say(f"    [{evidence['term']}] in {evidence['field']}: {evidence['snippet']}")
