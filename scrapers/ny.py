@@ -17,9 +17,7 @@ Assembly lines lowercase, which resolves the actor when the source gives no cham
 
 from __future__ import annotations
 
-import contextlib
 import json
-import logging
 import re
 import xml.etree.ElementTree as ET
 from collections.abc import Iterable, Iterator
@@ -167,11 +165,10 @@ class OpenLegPage:
     total: int
 
 
-def openleg_list_url(year: int, offset: int, key: str | None) -> str:
-    """The session listing; with key=None, the same URL as we show and store it."""
-    url = (f"{OPENLEG_BILLS}/{year}?limit={OPENLEG_PAGE_SIZE}&offset={offset}&full=true"
-           "&sort=publishedDateTime:ASC")
-    return f"{url}&key={quote(key, safe='')}" if key else url
+def openleg_list_url(year: int, offset: int) -> str:
+    """The session listing as we show and store it; the key is added per request (secret_params)."""
+    return (f"{OPENLEG_BILLS}/{year}?limit={OPENLEG_PAGE_SIZE}&offset={offset}&full=true"
+            "&sort=publishedDateTime:ASC")
 
 
 def openleg_bill_url(year: int, base_print_no: str) -> str:
@@ -307,40 +304,6 @@ def _openleg_items(records: Iterable, fetched_at: datetime, where: str) -> Itera
             yield ItemProblem(f"{key or 'OpenLeg record'}: {exc}", key, where)
 
 
-class _RedactSecret(logging.Filter):
-    """Replaces the API key in log records: tracker.http logs retried URLs, httpx logs every URL."""
-
-    def __init__(self, secret: str):
-        super().__init__()
-        self.secrets = {secret, quote(secret, safe="")}
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        message = record.getMessage()
-        if any(secret in message for secret in self.secrets):
-            record.msg, record.args = redact(message, self.secrets), ()
-        return True
-
-
-def redact(text: str, secrets: Iterable[str]) -> str:
-    for secret in secrets:
-        if secret:
-            text = text.replace(secret, "***")
-    return text
-
-
-@contextlib.contextmanager
-def _key_kept_out_of_logs(secret: str):
-    redactor = _RedactSecret(secret)
-    loggers = [logging.getLogger(name) for name in ("tracker.http", "httpx", "hishel")]
-    for logger in loggers:
-        logger.addFilter(redactor)
-    try:
-        yield redactor.secrets
-    finally:
-        for logger in loggers:
-            logger.removeFilter(redactor)
-
-
 class NewYorkOpenLeg(Source):
     id = "ny-openleg"
     title = "New York Open Legislation API v3 (NY Senate; free key)"
@@ -374,11 +337,11 @@ class NewYorkOpenLeg(Source):
                 "ny-openleg needs an API key: set TRACKER_NY_OPENLEG_API_KEY (free at "
                 "legislation.nysenate.gov) or use ny-lbdc, which needs none"))
             return
-        with _key_kept_out_of_logs(key) as secrets:
-            for raw_year in settings.ny_session_years:
-                yield from self._fetch_session(fetcher, raw_year, key, secrets)
+        # The key goes in `secret_params`: tracker.http keeps it out of the cache, errors and logs.
+        for raw_year in settings.ny_session_years:
+            yield from self._fetch_session(fetcher, raw_year, key)
 
-    def _fetch_session(self, fetcher: Fetcher, raw_year: str, key: str, secrets: set[str]) -> Iterator[Batch]:
+    def _fetch_session(self, fetcher: Fetcher, raw_year: str, key: str) -> Iterator[Batch]:
         """One batch per page, so a 25,000-bill session never sits in memory at once."""
         try:
             year = session_start_year(raw_year)
@@ -387,12 +350,12 @@ class NewYorkOpenLeg(Source):
             return
         offset = 1
         while True:
-            shown = openleg_list_url(year, offset, None)
+            shown = openleg_list_url(year, offset)
             try:
                 fetched = fetcher.get_text(shown, decode, secret_params={"key": key})
                 page = read_openleg_page(fetched.text, name=shown)
             except (FetchError, SourceFormatError, OpenLegApiError) as exc:
-                yield Batch(target=shown, error=redact(str(exc), secrets))
+                yield Batch(target=shown, error=str(exc).replace(key, "***"))
                 return
             yield Batch(target=shown, items=_openleg_items(page.items, fetched.fetched_at, shown),
                         not_modified=fetched.not_modified)

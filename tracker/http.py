@@ -10,7 +10,8 @@ import math
 import threading
 import time
 import tomllib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -209,7 +210,8 @@ class Fetcher:
                                                s.outcome.exception(), s.attempt_number),
         )
         try:
-            return retrying(self._get_once, url, secret_params)
+            with _secrets_kept_out_of_logs(secret_params):
+                return retrying(self._get_once, url, secret_params)
         except FetchError as exc:
             raise FetchError(_redact(str(exc), secret_params)) from None
         except _RetryableStatus as exc:
@@ -226,6 +228,37 @@ class Fetcher:
                  secret_params: Mapping[str, str] | None = None) -> FetchedText:
         body, from_cache = self.get_bytes(url, secret_params=secret_params)
         return FetchedText(url, decoder(body), datetime.now(UTC), from_cache)
+
+
+class _RedactSecrets(logging.Filter):
+    """httpx logs every request URL (INFO), which would carry the key; so do our retry warnings."""
+
+    def __init__(self, secret_params: Mapping[str, str]):
+        super().__init__()
+        self.secret_params = secret_params
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        redacted = _redact(message, self.secret_params)
+        if redacted != message:
+            record.msg, record.args = redacted, ()
+        return True
+
+
+@contextmanager
+def _secrets_kept_out_of_logs(secret_params: Mapping[str, str] | None) -> Iterator[None]:
+    if not secret_params:
+        yield
+        return
+    redactor = _RedactSecrets(secret_params)
+    loggers = [logging.getLogger(name) for name in ("tracker.http", "httpx", "httpcore", "hishel")]
+    for logger in loggers:
+        logger.addFilter(redactor)
+    try:
+        yield
+    finally:
+        for logger in loggers:
+            logger.removeFilter(redactor)
 
 
 def _redact(text: str, secret_params: Mapping[str, str] | None) -> str:
