@@ -71,25 +71,28 @@ class ScrapedBill:
             "raw": sorted(self.raw.items()),
         }
 
-    def hashes(self) -> tuple[dict[str, str], str]:
-        """(a short hash per field group, so an update can name what changed; the content hash:
-        equal hash, nothing the source said has changed). fetched_at is left out. Each group is
-        rendered once; the hashes themselves are cheap."""
+    def field_hashes(self) -> dict[str, str]:
+        """A short hash per field group, so an update can name what changed (fetched_at left out)."""
+        return self._rendered_hashes()[0]
+
+    def content_hash(self) -> str:
+        """Equal hash, nothing the source said has changed."""
+        return self.hashes()[1]
+
+    def hashes(self) -> tuple[dict[str, str] | None, str]:
+        """(field hashes, content hash), each group rendered once. When the parser kept the
+        source's own text, that text decides and the field hashes (None) wait until needed."""
+        if self.source_text is not None:
+            return None, "t:" + hashlib.sha256(self.source_text.encode("utf-8")).hexdigest()
+        return self._rendered_hashes()
+
+    def _rendered_hashes(self) -> tuple[dict[str, str], str]:
         rendered = {name: repr(value).encode("utf-8") for name, value in self._field_groups().items()}
         fields = {name: hashlib.sha256(text).hexdigest()[:16] for name, text in rendered.items()}
         whole = hashlib.sha256()
         for name, text in rendered.items():
             whole.update(name.encode() + b"\x1f" + text + b"\x1e")
         return fields, whole.hexdigest()
-
-    def field_hashes(self) -> dict[str, str]:
-        return self.hashes()[0]
-
-    def content_hash(self) -> str:
-        """From the source's own text when the parser kept it, else from every parsed field."""
-        if self.source_text is not None:
-            return "t:" + hashlib.sha256(self.source_text.encode("utf-8")).hexdigest()
-        return self.hashes()[1]
 
 
 def _plain(value: str | None) -> str | None:

@@ -216,7 +216,7 @@ def _collect(items: Iterable[ParsedItem], result: IngestResult, side: _SideItems
         except IdentifierError as exc:
             result.problems.append(ItemProblem(str(exc), item.identifier, item.source_url))
             continue
-        hashes, content_hash = (None, item.content_hash()) if item.source_text is not None else item.hashes()
+        hashes, content_hash = item.hashes()
         if key in seen:
             if seen[key] != content_hash:
                 result.problems.append(ItemProblem(f"{key} appears twice in one batch with different "
