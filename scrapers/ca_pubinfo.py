@@ -416,8 +416,9 @@ class CaliforniaPubinfo(Source):
     title = "California Legislative Counsel pubinfo bulk tables (leginfo)"
     jurisdiction = "ca"
 
-    def __init__(self, today: Callable[[], date] = pacific_today):
-        self.today = today
+    def __init__(self, today: Callable[[], date] = pacific_today,
+                 clock: Callable[[], datetime] = lambda: datetime.now(UTC)):
+        self.today, self.clock = today, clock  # tests pin both: a status depends on the fetch time
 
     def read_path(self, path: Path, *, fetched_at: datetime | None = None,
                   session: str | None = None) -> Batch:
@@ -444,7 +445,7 @@ class CaliforniaPubinfo(Source):
             yield Batch(target=url, error=str(exc))
             return
         try:
-            items = read_zip(body, fetched_at=datetime.now(UTC), name=url)
+            items = read_zip(body, fetched_at=self.clock(), name=url)
         except SourceFormatError as exc:
             yield Batch(target=url, error=f"SourceFormatError: {exc}")
             return

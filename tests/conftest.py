@@ -21,6 +21,22 @@ POSTGRES_URL = os.environ.get("TRACKER_TEST_POSTGRES_URL", "postgresql+psycopg:/
 FETCHED = datetime(2026, 8, 1, tzinfo=UTC)  # when the VA 2024 files were downloaded (PROVENANCE.md)
 
 
+def pytest_addoption(parser):
+    parser.addoption("--fake-now", metavar="ISO_DATETIME", default=os.environ.get("TRACKER_TEST_FAKE_NOW"),
+                     help="Run the whole suite with the wall clock moved to this moment (time-machine), to "
+                          "prove no test depends on today's date, e.g. --fake-now 2027-12-01T12:00:00+00:00.")
+
+
+def pytest_configure(config):
+    fake_now = config.getoption("--fake-now")
+    if fake_now:
+        import time_machine
+
+        traveller = time_machine.travel(datetime.fromisoformat(fake_now), tick=True)
+        traveller.start()
+        config.add_cleanup(traveller.stop)
+
+
 def shared_file(relative: str) -> Path:
     """A file under ../shared, or skip: a fresh clone without ../shared must still pass."""
     path = SHARED / relative

@@ -31,6 +31,7 @@ from tracker.runs import run_source
 MINI = "fixtures/states/ca/pubinfo_mini_2025-26"
 FETCHED = datetime(2026, 6, 12, tzinfo=UTC)  # the day after the newest trans_update in the mini tables
 SATURDAY = date(2026, 6, 13)
+SATURDAY_MORNING = datetime(2026, 6, 13, 15, 0, tzinfo=UTC)  # the fetch time of a Saturday run, pinned
 DOWNLOADS = "https://downloads.leginfo.legislature.ca.gov/"
 SATURDAY_URL = DOWNLOADS + "pubinfo_Sat.zip"
 
@@ -275,7 +276,8 @@ def test_fetch_with_a_bad_archive_setting_fails_cleanly(settings):
 @pytest.fixture
 def ca_run(settings, sqlite_url, monkeypatch):
     """run_source as `tracker run` calls it, with this source registered and a fake downloads host."""
-    monkeypatch.setitem(scrapers.REGISTRY, "ca-pubinfo", CaliforniaPubinfo(today=lambda: SATURDAY))
+    monkeypatch.setitem(scrapers.REGISTRY, "ca-pubinfo",
+                        CaliforniaPubinfo(today=lambda: SATURDAY, clock=lambda: SATURDAY_MORNING))
     engine = get_engine(sqlite_url)
 
     def run(server: FakeDownloads):
