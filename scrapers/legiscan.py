@@ -270,6 +270,11 @@ def parse_bill(data: dict, *, fetched_at: datetime, source_id: str = SOURCE_ID) 
                                      str(step.get("date") or ""), actor))
     sponsors = sorted(bill.get("sponsors") or [], key=lambda s: _int(s.get("sponsor_order"), 99))
     progress = [_int(step.get("event")) for step in bill.get("progress") or []]
+    # The events LegiScan had recorded by the fetch: a progress step dated later (a referral LegiScan
+    # prefills from the calendar) is scheduled, and must not raise the status LegiScan claims.
+    as_of = fetched_at.date()
+    progress_so_far = [_int(step.get("event")) for step in bill.get("progress") or []
+                       if (_date(step.get("date"), "progress") or as_of) <= as_of]
     status = _int(bill.get("status"))
     versions = [ScrapedVersion(text.get("type") or "", _date(text.get("date"), "text"),
                                text.get("state_link") or text.get("url")) for text in bill.get("texts") or []]
@@ -310,7 +315,7 @@ def parse_bill(data: dict, *, fetched_at: datetime, source_id: str = SOURCE_ID) 
         upstream_id=str(bill.get("bill_id") or "") or None,
         upstream_scope=str(bill.get("session_id") or session.get("session_id") or "") or None,
         upstream_hash=bill.get("change_hash") or None,
-        upstream_status=_upstream_label(status, progress, kind),
+        upstream_status=_upstream_label(status, progress_so_far, kind),
     )
 
 

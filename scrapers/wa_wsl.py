@@ -250,9 +250,33 @@ def _record(element: ElementTree.Element, fetched_at: datetime) -> _Record:
         summary=summary or None,
         introduced_on=introduced,
         source_flags=flags,
+        upstream_status=wsl_status_label(flags, KINDS[short_type]),
         raw=_flatten(element),
     )
     return _Record(session, identifier, bill_id, versions, action_date, flags["Active"] == "true", bill)
+
+
+def wsl_status_label(flags: dict[str, str], kind: str) -> str | None:
+    """WSL's own Status code (and Veto / PartialVeto flags) on our ladder: the source's claim for the
+    whole bill, which the status engine uses (marked `upstream`) only where the one history line this
+    feed carries says less, e.g. a law whose current line is its effective date."""
+    status = flags.get("Status", "")
+    if flags.get("Veto") == "true":
+        return "vetoed"
+    if _chapter(status):
+        return "enacted/signed" if flags.get("PartialVeto") == "true" else "enacted/chaptered"
+    step = re.sub(r"^[HS] ", "", status)
+    if step == "Adopted":
+        return "adopted" if kind == BillKind.RESOLUTION else "passed_origin"
+    if step == "Filed Sec/St":  # a session law; for resolutions and memorials, the end of adoption
+        return "enacted/chaptered" if kind == BillKind.BILL else "adopted"
+    if step == "Spkr Signed":  # both chambers passed it
+        return "passed_second" if kind == BillKind.BILL else "adopted"
+    if re.fullmatch(r"[HS] ?\d(st|nd|rd|th) Reading", status):
+        return "passed_committee"  # on the floor calendar: out of committee
+    if re.match(r"[HS] \S", status):
+        return "in_committee"  # every other value names the committee where the bill sits
+    return None
 
 
 def _chapter(status: str) -> str | None:

@@ -71,14 +71,18 @@ def test_unknown_text_is_unclassified_not_guessed():
     assert result.unclassified and result.classes == ("unclassified",)
 
 
-def test_classifier_version_names_the_table():
-    assert re.fullmatch(r"va:[0-9a-f]{10}", classify("va", "Read first time").version)
+def test_classifier_version_names_every_layer_it_went_through():
+    assert re.fullmatch(r"va:[0-9a-f]{10}\+generic:[0-9a-f]{10}\+upstream:[0-9a-f]{6}",
+                        classify("va", "Read first time").version)
+    assert re.fullmatch(r"generic:[0-9a-f]{10}\+upstream:[0-9a-f]{6}", classify("zz", "Read first time").version)
 
 
-def test_state_without_table_uses_common_rules():
+def test_state_without_table_uses_the_generic_rules_and_says_so():
     assert classify("zz", "Signed by Governor").classes == ("executive-signature",)
+    assert classify("zz", "Signed by Governor").layer == "generic"
     assert classify("zz", "Filed without the Governor's signature").classes == (
         "x-law-without-signature", "became-law")
+    assert classify("va", "Read first time").layer == "state"
 
 
 def test_future_dated_action_is_scheduled():

@@ -41,7 +41,8 @@ def test_parse_prints_json_lines(settings):
     assert (sb487["jurisdiction"], sb487["session"], sb487["status"], sb487["status_date"]) == (
         "va", "2024", "enacted", "2024-04-08")
     assert sb487["actions"][0] == {"date": "2024-01-09", "raw_date": "01/09/24", "actor": "upper",
-                                   "text": sb487["actions"][0]["text"], "classification": ["filing", "introduction"]}
+                                   "text": sb487["actions"][0]["text"], "classification": ["filing", "introduction"],
+                                   "layer": "state"}
     assert not (settings.data_dir / "tracker.db").exists()  # parse touches no database
 
 

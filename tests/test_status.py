@@ -22,8 +22,9 @@ def derive(*actions, **kwargs):
     return derive_status(actions, **kwargs)
 
 
-def test_no_actions_has_no_status():
-    assert derive().status is None
+def test_a_bill_with_no_actions_is_introduced_by_default():
+    result = derive()
+    assert (result.status, result.basis, result.status_date) == (BillStatus.INTRODUCED, "default", None)
 
 
 @pytest.mark.parametrize("steps, expected", [
@@ -89,8 +90,24 @@ def test_veto_pending_is_not_final():
     assert (result.status, result.override_possible) == (BillStatus.VETOED, True)
 
 
-def test_veto_overridden():
-    result = derive(act(1, "executive-veto", actor=G), act(2, "veto-override-passage"))
+def test_veto_overridden_by_both_chambers():
+    result = derive(act(1, "executive-veto", actor=G), act(2, "veto-override-passage"),
+                    act(3, "veto-override-passage", actor=U))
+    assert (result.status, result.enacted_how) == (BillStatus.ENACTED, EnactedHow.VETO_OVERRIDDEN)
+
+
+def test_one_chambers_override_vote_is_not_enactment():
+    # Review row H3: VA HB 747 "House overrode Governor's veto" alone, then the Senate sustains.
+    vetoed = derive(act(1, "executive-veto", actor=G), act(2, "veto-override-passage"))
+    assert (vetoed.status, vetoed.override_possible) == (BillStatus.VETOED, True)
+    sustained = derive(act(1, "executive-veto", actor=G), act(2, "veto-override-passage"),
+                       act(2, "veto-override-failure", actor=U))
+    assert (sustained.status, sustained.override_possible) == (BillStatus.VETOED, False)
+
+
+def test_a_completed_override_statement_enacts():
+    result = derive(act(1, "executive-veto", actor=G), act(2, "veto-override-passage", "x-override-complete",
+                                                           actor=None))
     assert (result.status, result.enacted_how) == (BillStatus.ENACTED, EnactedHow.VETO_OVERRIDDEN)
 
 

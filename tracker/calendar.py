@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import tomllib
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime
 from functools import cache
 from importlib import resources
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 JURISDICTION_NAMES = {
     "al": "Alabama", "ak": "Alaska", "az": "Arizona", "ar": "Arkansas", "ca": "California",
@@ -23,6 +24,44 @@ JURISDICTION_NAMES = {
     "us": "United States",
 }
 UNICAMERAL = frozenset({"ne", "dc"})
+# Where a joint resolution goes to the executive like a bill (DOMAIN.md §1.2; review row H5): a
+# federal H.J.Res./S.J.Res. is presented to the President. Elsewhere a joint resolution is adopted
+# once both chambers pass it, and moves on only if a Governor step follows.
+EXECUTIVE_JOINT_RESOLUTIONS = frozenset({"us"})
+
+# The legislature's time zone (its capital's): "today" for a status is the legislature's date, so a
+# session that ends at midnight in Sacramento has not ended at 03:00 UTC (review row M5).
+TIME_ZONES = {
+    "al": "America/Chicago", "ak": "America/Juneau", "az": "America/Phoenix", "ar": "America/Chicago",
+    "ca": "America/Los_Angeles", "co": "America/Denver", "ct": "America/New_York", "de": "America/New_York",
+    "dc": "America/New_York", "fl": "America/New_York", "ga": "America/New_York", "hi": "Pacific/Honolulu",
+    "id": "America/Boise", "il": "America/Chicago", "in": "America/Indiana/Indianapolis",
+    "ia": "America/Chicago", "ks": "America/Chicago", "ky": "America/New_York", "la": "America/Chicago",
+    "me": "America/New_York", "md": "America/New_York", "ma": "America/New_York", "mi": "America/Detroit",
+    "mn": "America/Chicago", "ms": "America/Chicago", "mo": "America/Chicago", "mt": "America/Denver",
+    "ne": "America/Chicago", "nv": "America/Los_Angeles", "nh": "America/New_York", "nj": "America/New_York",
+    "nm": "America/Denver", "ny": "America/New_York", "nc": "America/New_York", "nd": "America/Chicago",
+    "oh": "America/New_York", "ok": "America/Chicago", "or": "America/Los_Angeles", "pa": "America/New_York",
+    "pr": "America/Puerto_Rico", "ri": "America/New_York", "sc": "America/New_York", "sd": "America/Chicago",
+    "tn": "America/Chicago", "tx": "America/Chicago", "ut": "America/Denver", "vt": "America/New_York",
+    "va": "America/New_York", "wa": "America/Los_Angeles", "wv": "America/New_York", "wi": "America/Chicago",
+    "wy": "America/Denver", "us": "America/New_York",
+}
+
+
+def local_date(jurisdiction: str, moment: datetime) -> date:
+    """The legislature's calendar date at `moment` (a naive moment is taken as UTC)."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    try:
+        return moment.astimezone(_zone(TIME_ZONES.get(jurisdiction, "UTC"))).date()
+    except ZoneInfoNotFoundError:  # no tz database on this machine: UTC, as before
+        return moment.astimezone(UTC).date()
+
+
+@cache
+def _zone(name: str) -> ZoneInfo:
+    return ZoneInfo(name)
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,6 +72,15 @@ class SessionCalendar:
     start_date: date | None = None
     final_action_date: date | None = None
     carry_over: str | None = None
+    # For carry_over = "explicit": the last day a bill continued from this session can still act
+    # (the end of the session it was continued to). After it, a continued bill with no action dies.
+    carried_over_until: date | None = None
+    # Where the calendar's dates come from (a statute, the legislature's site, the data itself).
+    source: str | None = None
+
+    @property
+    def known(self) -> bool:
+        return self.final_action_date is not None
 
 
 @cache

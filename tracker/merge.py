@@ -36,7 +36,6 @@ class UpstreamBill(ScrapedBill):
     upstream_id: str | None = None  # LegiScan bill_id, Open States ocd-bill id
     upstream_scope: str | None = None  # the list the bill belongs to (LegiScan session_id)
     upstream_hash: str | None = None  # LegiScan change_hash
-    upstream_status: str | None = None  # the status the source claims, mapped onto our ladder (a hint)
 
 
 @dataclass(frozen=True, slots=True)

@@ -50,6 +50,9 @@ class Bill(SQLModel, table=True):
     # Derived by tracker.normalize.status; recomputable from the stored actions.
     status: str | None = Field(default=None, index=True)
     status_date: dt.date | None = None
+    # What the status rests on (tracker.vocab.StatusBasis): our state or generic table, the source's own
+    # labels (`upstream`: shown as such, never as our rules' reading), the session calendar, or `default`.
+    status_basis: str | None = None
     enacted_how: str | None = None
     failed_how: str | None = None
     carried_over: bool = False
@@ -107,10 +110,14 @@ class Action(SQLModel, table=True):
     raw_date: str = ""
     text: str = Field(sa_type=Text)  # raw, never rewritten
     actor: str | None = None
-    # Derived; `tracker reclassify` recomputes these from `text`.
+    # The upstream's own labels for this action, verbatim (Open States classes, LegiScan progress events):
+    # layer 3 of the classifier, kept so `tracker reclassify` needs no refetch.
+    source_classes: list = Field(default_factory=list, sa_column=Column(JSON, nullable=False, server_default="[]"))
+    # Derived; `tracker reclassify` recomputes these from `text` and `source_classes`.
     classes: list = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     facts: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     classifier_version: str = ""
+    class_layer: str = Field(default="", sa_column_kwargs={"server_default": ""})  # state|generic|upstream|none
 
 
 class Sponsor(SQLModel, table=True):

@@ -13,7 +13,8 @@ from sqlmodel import Session
 
 from tracker.models import Action, Bill, LegislativeSession, StatusChange
 from tracker.normalize.actions import classify_dated
-from tracker.normalize.bill import derive_for, status_label
+from tracker.normalize.bill import as_of_date, derive_for, label_of, status_label
+from tracker.normalize.status import chronological_order
 from tracker.storage import CHUNK, _chunks, status_values
 
 
@@ -43,19 +44,22 @@ def reclassify(db: Session, *, run_id: int | None = None, jurisdiction: str | No
             actions[action.bill_id].append(action)
         action_updates, bill_updates, status_rows = [], [], []
         for bill, session in chunk:
-            as_of = bill.fetched_at.date()
-            stored = actions[bill.id]
-            fresh = [classify_dated(bill.jurisdiction_id, a.text, a.date, as_of) for a in stored]
+            as_of = as_of_date(bill.jurisdiction_id, bill.fetched_at)
+            listed = actions[bill.id]
+            stored = [listed[i] for i in chronological_order([a.date for a in listed])]
+            fresh = [classify_dated(bill.jurisdiction_id, a.text, a.date, as_of, tuple(a.source_classes or ()))
+                     for a in stored]
             for action, new in zip(stored, fresh, strict=True):
                 if list(new.classes) != action.classes or new.facts != action.facts \
-                        or new.version != action.classifier_version:
+                        or new.version != action.classifier_version or new.layer != action.class_layer:
                     action_updates.append({"id": action.id, "classes": list(new.classes), "facts": new.facts,
-                                           "classifier_version": new.version})
+                                           "classifier_version": new.version, "class_layer": new.layer})
                     result.actions_changed += list(new.classes) != action.classes
             status = derive_for(bill.jurisdiction_id, session, bill.kind, bill.origin_chamber,
                                 [(a.date, a.actor) for a in stored], fresh, as_of)
-            old_label = status_label(bill.status, bill.enacted_how or bill.failed_how, bill.carried_over)
-            new_label = status_label(status.status, status.enacted_how or status.failed_how, status.carried_over)
+            old_label = status_label(bill.status, bill.enacted_how or bill.failed_how, bill.carried_over,
+                                     bill.override_possible)
+            new_label = label_of(status)
             bill_updates.append({
                 "id": bill.id, **status_values(status), "chapter": status.chapter or bill.chapter,
                 "classifier_version": fresh[0].version if fresh else bill.classifier_version,

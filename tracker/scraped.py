@@ -50,6 +50,9 @@ class ScrapedBill:
     introduced_on: date | None = None
     # The source's own final flags (VA Passed/Failed/Approved...). Stored to cross-check, never trusted.
     source_flags: dict[str, str] = field(default_factory=dict)
+    # The status the source itself claims for the bill (LegiScan's status code, WSL's Status), mapped
+    # onto our ladder as a label ("enacted/chaptered"): layer 3 of the status, marked `upstream` when used.
+    upstream_status: str | None = None
     raw: dict[str, str] = field(default_factory=dict)  # the source record as read
     # The record's text exactly as the source sent it (all of its rows), when the parser has it:
     # equal text means nothing changed, found far more cheaply than by hashing every parsed field.
@@ -67,7 +70,7 @@ class ScrapedBill:
                         for a in self.actions],
             "sponsors": [(s.name, s.primary, s.source_person_id) for s in self.sponsors],
             "versions": [(v.note, v.date, v.url) for v in self.versions],
-            "source_flags": sorted(self.source_flags.items()),
+            "source_flags": sorted(self.source_flags.items()),  # upstream_status derives from raw/flags
             "raw": sorted(self.raw.items()),
         }
 

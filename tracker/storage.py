@@ -33,7 +33,7 @@ from tracker.models import (
     StatusChange,
     StatusDisagreement,
 )
-from tracker.normalize.bill import NormalizedBill, normalize_bill, status_label
+from tracker.normalize.bill import NormalizedBill, label_of, normalize_bill, status_label
 from tracker.normalize.status import StatusResult
 from tracker.normalize.identifiers import IdentifierError, bill_key
 from tracker.scraped import ScrapedBill, ScrapedInstrument
@@ -153,6 +153,7 @@ def status_values(status: StatusResult) -> dict:
     return {
         "status": status.status,
         "status_date": status.status_date,
+        "status_basis": status.basis,
         "enacted_how": status.enacted_how,
         "failed_how": status.failed_how,
         "carried_over": status.carried_over,
@@ -163,8 +164,8 @@ def status_values(status: StatusResult) -> dict:
     }
 
 
-ACTION_COLUMNS = ("bill_id", "position", "date", "raw_date", "text", "actor", "classes", "facts",
-                  "classifier_version")
+ACTION_COLUMNS = ("bill_id", "position", "date", "raw_date", "text", "actor", "source_classes", "classes", "facts",
+                  "classifier_version", "class_layer")
 
 
 def _children(norm: NormalizedBill, bill_id: int) -> tuple[list[tuple], list[dict], list[dict]]:
@@ -172,9 +173,9 @@ def _children(norm: NormalizedBill, bill_id: int) -> tuple[list[tuple], list[dic
     sponsors and versions are few and stay dicts."""
     bill = norm.scraped
     actions = [
-        (bill_id, i, a.date, a.raw_date, a.text, None if a.actor is None else str(a.actor), c.classes,
-         c.facts, c.version)
-        for i, (a, c) in enumerate(zip(bill.actions, norm.classifications, strict=True))
+        (bill_id, i, a.date, a.raw_date, a.text, None if a.actor is None else str(a.actor),
+         tuple(a.source_classes), c.classes, c.facts, c.version, c.layer)
+        for i, (a, c) in enumerate(zip(norm.actions, norm.classifications, strict=True))
     ]
     sponsors = [{"bill_id": bill_id, "position": i, "name": s.name, "primary": s.primary,
                  "source_person_id": s.source_person_id} for i, s in enumerate(bill.sponsors)]
@@ -188,8 +189,8 @@ def status_change_row(norm: NormalizedBill, bill_id: int, run_id: int | None, ol
     cause = norm.status.cause_index
     return {
         "bill_id": bill_id, "run_id": run_id, "old_status": old_status, "new_status": norm.status.status,
-        "old_label": old_label, "new_label": norm.status_label(), "action_date": norm.status.status_date,
-        "cause": norm.scraped.actions[cause].text if cause is not None else None, "detected_at": now,
+        "old_label": old_label, "new_label": label_of(norm.status), "action_date": norm.status.status_date,
+        "cause": norm.actions[cause].text if cause is not None else None, "detected_at": now,
     }
 
 
@@ -267,7 +268,7 @@ def _store_bills(db: Session, collected: list[tuple[str, ScrapedBill, dict[str, 
     sources_by_key: dict[tuple[str, str], Any] = {}
     for row in db.execute(
         select(Bill.key, Bill.id, Bill.status, Bill.enacted_how, Bill.failed_how, Bill.carried_over,
-               Bill.fetched_at, Bill.source_id.label("primary_source"), BillSource.id.label("source_row_id"),
+               Bill.override_possible, Bill.fetched_at, Bill.source_id.label("primary_source"), BillSource.id.label("source_row_id"),
                BillSource.source_id, BillSource.content_hash, BillSource.field_hashes,
                BillSource.upstream_hash, BillSource.stale)
         .outerjoin(BillSource, (BillSource.bill_id == Bill.id) & BillSource.source_id.in_(source_ids))
@@ -349,7 +350,8 @@ def _store_bills(db: Session, collected: list[tuple[str, ScrapedBill, dict[str, 
             row["provenance"] = merged_from | {"actions": primary, "status": primary}
             changed_fields = (sorted(k for k, v in hashes.items() if (stored.field_hashes or {}).get(k) != v)
                               if stored is not None else ["new_source"])
-            old_label = status_label(old.status, old.enacted_how or old.failed_how, old.carried_over)
+            old_label = status_label(old.status, old.enacted_how or old.failed_how, old.carried_over,
+                                     old.override_possible)
             if take:
                 row |= {k: v for k, v in bill_values(norm, 0).items() if k not in _MERGED_COLUMNS}
                 row["chapter"] = merged["chapter"]
@@ -384,7 +386,8 @@ def _store_bills(db: Session, collected: list[tuple[str, ScrapedBill, dict[str, 
             db.execute(update(Bill), chunk)
         result.updated = len(changed)
 
-    _bulk_insert(db, Action, child_rows[0], ACTION_COLUMNS, {"classes": dumps_json, "facts": dumps_json})
+    _bulk_insert(db, Action, child_rows[0], ACTION_COLUMNS,
+                 {"classes": dumps_json, "facts": dumps_json, "source_classes": dumps_json})
     for table, rows in ((Sponsor, child_rows[1]), (BillVersion, child_rows[2]), (BillSource, source_rows),
                         (StatusChange, status_rows), (BillChange, change_rows),
                         (StatusDisagreement, disagreement_rows)):

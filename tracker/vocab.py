@@ -27,8 +27,9 @@ EXTENSION_CLASSES: frozenset[str] = frozenset(
         "x-incorporated",  # merged into another bill
         "x-law-without-signature",
         "x-veto-pending",  # override still possible / pending
-        "x-tabled",
-        "x-returned-to-origin",  # NY two-year session: back to the origin chamber's committee in year 2  # a state rule says this deferral ends the bill (VA "Passed by indefinitely")
+        "x-override-complete",  # the veto override is complete (both chambers, or a whole-legislature statement)
+        "x-tabled",  # a state rule says this tabling or deferral ends the bill (VA "Passed by indefinitely")
+        "x-returned-to-origin",  # NY two-year session: back to the origin chamber's committee in year 2
         "x-scheduled",  # dated after the fetch: never moves status, never alerts
         "x-procedural",  # recognised, no status effect
     }
@@ -60,6 +61,16 @@ LADDER: tuple[BillStatus, ...] = (
     BillStatus.PASSED_SECOND,
     BillStatus.TO_GOVERNOR,
 )
+
+
+class StatusBasis(StrEnum):
+    """What a derived status rests on (DOMAIN.md §2.2): which layer classified the deciding action."""
+
+    STATE = "state"  # our table for this state
+    GENERIC = "generic"  # our generic table (phrasing most legislatures share)
+    UPSTREAM = "upstream"  # the source's own labels (Open States classes, LegiScan progress): not our rules
+    CALENDAR = "calendar"  # the session calendar: died at adjournment when the session ended
+    DEFAULT = "default"  # no action moved the status: a bill that exists is at least introduced
 
 
 class EnactedHow(StrEnum):

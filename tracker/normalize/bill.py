@@ -1,18 +1,21 @@
-"""ScrapedBill -> NormalizedBill: canonical key, classified actions, derived status.
+"""ScrapedBill -> NormalizedBill: canonical key, actions in date order, classified, derived status.
 
-The one step between parsing and storage; `tracker parse` prints its output and
-`tracker ingest` stores it, so both always agree."""
+The one step between parsing and storage; `tracker parse` prints its output and `tracker ingest`
+stores it, and `tracker reclassify` re-derives stored bills through `derive_for`, so all three
+always agree."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 
-from tracker.calendar import UNICAMERAL, session_calendar
+from tracker.calendar import EXECUTIVE_JOINT_RESOLUTIONS, UNICAMERAL, local_date, session_calendar
 from tracker.normalize.actions import Classification, classify_dated
 from tracker.normalize.identifiers import bill_key, canonical_identifier
-from tracker.normalize.status import StatusAction, StatusResult, derive_status
-from tracker.scraped import ScrapedBill
+from tracker.normalize.status import StatusAction, StatusResult, chronological_order, derive_status
+from tracker.scraped import ScrapedAction, ScrapedBill
+from tracker.vocab import BillStatus
 
 
 @dataclass(slots=True)
@@ -20,7 +23,8 @@ class NormalizedBill:
     scraped: ScrapedBill
     key: str
     identifier: str
-    classifications: list[Classification]
+    actions: list[ScrapedAction]  # the scraped actions in date order (what storage keeps, by position)
+    classifications: list[Classification]  # one per action, same order
     status: StatusResult
     content_hash: str
 
@@ -28,9 +32,8 @@ class NormalizedBill:
     def classifier_version(self) -> str:
         return self.classifications[0].version if self.classifications else ""
 
-    def status_label(self) -> str | None:
-        return status_label(self.status.status, self.status.enacted_how or self.status.failed_how,
-                            self.status.carried_over)
+    def status_label(self) -> str:
+        return label_of(self.status)
 
     def to_json(self) -> dict:
         """The `tracker parse` record (JSON Lines)."""
@@ -44,17 +47,20 @@ class NormalizedBill:
             "title": bill.title,
             "status": status.status,
             "status_date": _iso(status.status_date),
+            "status_basis": status.basis,
             "enacted_how": status.enacted_how,
             "failed_how": status.failed_how,
             "carried_over": status.carried_over,
             "override_possible": status.override_possible,
+            "partial_veto": status.partial_veto,
             "chapter": status.chapter or bill.chapter,
             "incorporated_into": status.incorporated_into,
             "sponsors": [s.name for s in bill.sponsors],
             "actions": [
                 {"date": _iso(a.date), "raw_date": a.raw_date, "actor": a.actor, "text": a.text,
-                 "classification": list(c.classes)}
-                for a, c in zip(bill.actions, self.classifications, strict=True)
+                 "classification": list(c.classes), "layer": c.layer,
+                 **({"source_classes": list(a.source_classes)} if a.source_classes else {})}
+                for a, c in zip(self.actions, self.classifications, strict=True)
             ],
             "source_id": bill.source_id,
             "source_url": bill.source_url,
@@ -64,42 +70,69 @@ class NormalizedBill:
         }
 
 
-def status_label(status: str | None, how: str | None, carried_over: bool) -> str | None:
+def status_label(status: str | None, how: str | None, carried_over: bool, override_possible: bool = False
+                 ) -> str | None:
+    """`enacted/signed`, `failed/died_in_committee (carried over)`, `vetoed (override possible)`.
+    A sustained veto reads `vetoed`, so the end of the override window is a change of label."""
     if status is None:
         return None
     label = f"{status}/{how}" if how else str(status)
+    if override_possible and status == BillStatus.VETOED:
+        label += " (override possible)"
     return label + " (carried over)" if carried_over else label
+
+
+def label_of(status: StatusResult) -> str:
+    return status_label(status.status, status.enacted_how or status.failed_how, status.carried_over,
+                        status.override_possible)
 
 
 def _iso(value: date | None) -> str | None:
     return value.isoformat() if value else None
 
 
+def as_of_date(jurisdiction: str, fetched_at: datetime) -> date:
+    """The day a status is judged on: the fetch time's date where the legislature sits."""
+    return local_date(jurisdiction, fetched_at)
+
+
 def derive_for(jurisdiction: str, session: str, kind: str, origin_chamber: str | None,
-               dated_actors: list[tuple[date | None, str | None]], classifications: list[Classification],
-               as_of: date) -> StatusResult:
+               dated_actors: Sequence[tuple[date | None, str | None]], classifications: Sequence[Classification],
+               as_of: date, upstream_status: str | None = None) -> StatusResult:
     """Status from classified actions plus the session calendar; used by ingest and reclassify."""
     calendar = session_calendar(jurisdiction, session)
     return derive_status(
-        [StatusAction(when, c.class_set, actor, c.facts)
+        [StatusAction(when, c.class_set, actor, c.facts, c.layer)
          for (when, actor), c in zip(dated_actors, classifications, strict=True)],
         kind=kind,
         origin_chamber=origin_chamber,
         unicameral=jurisdiction in UNICAMERAL,
         as_of=as_of,
         session_ended=calendar.final_action_date,
+        carried_over_until=calendar.carried_over_until,
+        executive_resolutions=jurisdiction in EXECUTIVE_JOINT_RESOLUTIONS,
+        upstream_status=upstream_status,
     )
 
 
-def normalize_bill(scraped: ScrapedBill, content_hash: str | None = None) -> NormalizedBill:
-    as_of = scraped.fetched_at.date()  # the fetch date: later-dated actions are only scheduled
-    classifications = [classify_dated(scraped.jurisdiction, a.text, a.date, as_of) for a in scraped.actions]
+def classify_actions(jurisdiction: str, actions: Sequence[ScrapedAction], as_of: date, *,
+                     own_table: bool = True) -> list[Classification]:
+    return [classify_dated(jurisdiction, a.text, a.date, as_of, tuple(a.source_classes), own_table=own_table)
+            for a in actions]
+
+
+def normalize_bill(scraped: ScrapedBill, content_hash: str | None = None, *, own_table: bool = True
+                   ) -> NormalizedBill:
+    as_of = as_of_date(scraped.jurisdiction, scraped.fetched_at)  # later-dated actions are only scheduled
+    actions = [scraped.actions[i] for i in chronological_order([a.date for a in scraped.actions])]
+    classifications = classify_actions(scraped.jurisdiction, actions, as_of, own_table=own_table)
     return NormalizedBill(
         scraped=scraped,
         key=bill_key(scraped.jurisdiction, scraped.session, scraped.identifier),
         identifier=canonical_identifier(scraped.identifier),
+        actions=actions,
         classifications=classifications,
         status=derive_for(scraped.jurisdiction, scraped.session, scraped.kind, scraped.origin_chamber,
-                          [(a.date, a.actor) for a in scraped.actions], classifications, as_of),
+                          [(a.date, a.actor) for a in actions], classifications, as_of, scraped.upstream_status),
         content_hash=content_hash or scraped.content_hash(),
     )
