@@ -18,9 +18,12 @@ TRACKER_OPENSTATES_DAILY_BUDGET requests a day.
 
 from __future__ import annotations
 
+import gzip
 import json
 import re
-from collections.abc import Iterator
+import zipfile
+import zlib
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, fields
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -32,7 +35,7 @@ from scrapers.base import Batch, ItemProblem, ParsedItem, Source, SourceFormatEr
 from tracker.config import Settings
 from tracker.http import Fetcher, FetchError
 from tracker.merge import UpstreamBill
-from tracker.normalize.identifiers import canonical_session
+from tracker.normalize.identifiers import canonical_session, kind_from_identifier
 from tracker.scraped import ScrapedAction, ScrapedBill, ScrapedSponsor, ScrapedVersion
 from tracker.vocab import BillKind, Chamber
 
@@ -42,6 +45,10 @@ _KINDS = {
     "joint resolution": BillKind.JOINT_RESOLUTION,
     "concurrent resolution": BillKind.CONCURRENT_RESOLUTION,
     "constitutional amendment": BillKind.JOINT_RESOLUTION,
+    # Memorials (petitions to Congress or an agency) are resolutions: one chamber, or both.
+    "memorial": BillKind.RESOLUTION,
+    "joint memorial": BillKind.JOINT_RESOLUTION,
+    "concurrent memorial": BillKind.CONCURRENT_RESOLUTION,
 }
 _CHAMBERS = {"upper": Chamber.UPPER, "lower": Chamber.LOWER, "legislature": Chamber.LEGISLATURE,
              "executive": Chamber.EXECUTIVE, "joint": Chamber.CONFERENCE}
@@ -98,7 +105,13 @@ def parse_ocd_bill(data: dict, *, fetched_at: datetime | None = None, source_id:
         versions.append(ScrapedVersion(version.get("note") or "", _date(version.get("date") or ""),
                                        links[0].get("url") if links else None))
     sources = data.get("sources") or []
-    kinds = [c for c in data.get("classification") or ["bill"] if c in _KINDS]
+    labels = data.get("classification") or ["bill"]
+    kinds = [c for c in labels if c in _KINDS]
+    if not kinds:
+        raise ValueError(f"classification {labels!r} is not legislation we track")
+    identifier = data["identifier"]
+    # Some scrapers call every item a bill (Colorado's resolutions are ["bill"]): the letters tell.
+    kind = _KINDS[kinds[0]] if kinds[0] != "bill" else BillKind(kind_from_identifier(identifier))
     processed = (data.get("_processing") or {}).get("logs_latest_update") or data.get("updated_at")
     fetched = fetched_at or (datetime.fromisoformat(processed.replace("Z", "+00:00")) if processed
                              else datetime.now(UTC))
@@ -111,7 +124,7 @@ def parse_ocd_bill(data: dict, *, fetched_at: datetime | None = None, source_id:
         source_id=source_id,
         source_url=data.get("openstates_url") or (sources[0]["url"] if sources else ""),
         fetched_at=fetched,
-        kind=_KINDS[kinds[0]] if kinds else BillKind.BILL,
+        kind=kind,
         origin_chamber=_organization(data.get("from_organization")),
         actions=actions,
         sponsors=[ScrapedSponsor(s.get("name", ""), bool(s.get("primary")), _person_id(s))
@@ -129,33 +142,120 @@ def _person_id(sponsorship: dict) -> str | None:
     return person.get("id") if isinstance(person, dict) else None
 
 
+def _parsed(record: object, where: str, url: str, fetched_at: datetime | None) -> ParsedItem:
+    try:
+        return parse_ocd_bill(record, fetched_at=fetched_at)
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:
+        key = record.get("identifier") if isinstance(record, dict) else None
+        return ItemProblem(f"{where}: {exc}", key if isinstance(key, str) else None, url)
+
+
+def _records_of(data: object) -> list:
+    """A saved file holds one bill, a list of bills, or an API page ({"results": [...]})."""
+    if isinstance(data, dict):
+        return data["results"] if isinstance(data.get("results"), list) else [data]
+    return data if isinstance(data, list) else [data]
+
+
+def _json_document(name: str, blob: bytes, url: str, fetched_at: datetime | None) -> Iterator[ParsedItem]:
+    try:
+        data = json.loads(blob.decode("utf-8-sig"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        yield ItemProblem(f"{name}: not valid JSON ({exc})", Path(name).stem, url)
+        return
+    for number, record in enumerate(_records_of(data), start=1):
+        yield _parsed(record, f"{name} record {number}", url, fetched_at)
+
+
+def _json_lines(name: str, lines: Iterable[bytes], url: str, fetched_at: datetime | None) -> Iterator[ParsedItem]:
+    """One bill per line. A broken line is one problem; the lines around it are still read."""
+    number = 0
+    try:
+        for number, line in enumerate(lines, start=1):
+            if not line.strip():
+                continue
+            try:
+                record = json.loads(line.decode("utf-8-sig") if number == 1 else line.decode("utf-8"))
+            except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+                yield ItemProblem(f"{name} line {number}: not valid JSON ({exc})", None, url)
+                continue
+            yield _parsed(record, f"{name} line {number}", url, fetched_at)
+    except (EOFError, OSError, zlib.error, zipfile.BadZipFile) as exc:
+        # A truncated or damaged archive: what was read before the damage is kept; the rest is lost
+        # from this file only, and the run says so (stored bills are never touched by absence).
+        yield ItemProblem(f"{name}: damaged or truncated after line {number} ({type(exc).__name__}: {exc}); "
+                          "the records before it were read", None, url)
+
+
+def _zip_members(path: Path, fetched_at: datetime | None) -> Iterator[ParsedItem]:
+    try:
+        archive = zipfile.ZipFile(path)
+    except (zipfile.BadZipFile, OSError) as exc:
+        raise SourceFormatError(f"{path}: not a readable zip archive ({exc})") from None
+    with archive:
+        for info in archive.infolist():
+            if info.is_dir():
+                continue
+            if info.file_size > MAX_MEMBER_BYTES:
+                yield ItemProblem(f"{path.name}/{info.filename}: {info.file_size:,} bytes uncompressed is over "
+                                  f"the {MAX_MEMBER_BYTES:,}-byte limit; skipped", None, str(path))
+                continue
+            where, url = f"{path.name}/{info.filename}", str(path)
+            try:
+                if info.filename.endswith((".jsonl", ".ndjson")):
+                    with archive.open(info) as handle:
+                        yield from _json_lines(where, handle, url, fetched_at)
+                elif info.filename.endswith(".json"):
+                    yield from _json_document(where, archive.read(info), url, fetched_at)
+            except (zipfile.BadZipFile, zlib.error, RuntimeError, OSError, EOFError) as exc:
+                yield ItemProblem(f"{where}: unreadable zip member ({type(exc).__name__}: {exc})", None, url)
+
+
+def read_ocd_path(path: Path, fetched_at: datetime | None) -> Iterator[ParsedItem]:
+    """Every bill in a saved file: `.json` (one bill, a list, or an API page), JSON Lines (`.jsonl`,
+    `.ndjson`, gzipped or not: a whole session as Open States bulk output), or a `.zip` of either."""
+    name = path.name
+    if name.endswith(".zip"):
+        yield from _zip_members(path, fetched_at)
+    elif name.endswith((".jsonl.gz", ".ndjson.gz", ".json.gz")):
+        with gzip.open(path, "rb") as handle:
+            if name.endswith(".json.gz"):
+                try:
+                    blob = handle.read()
+                except (EOFError, OSError, zlib.error) as exc:
+                    raise SourceFormatError(f"{path}: damaged gzip file ({exc})") from None
+                yield from _json_document(name, blob, str(path), fetched_at)
+            else:
+                yield from _json_lines(name, handle, str(path), fetched_at)
+    elif name.endswith((".jsonl", ".ndjson")):
+        with path.open("rb") as handle:
+            yield from _json_lines(name, handle, str(path), fetched_at)
+    else:
+        yield from _json_document(name, path.read_bytes(), str(path), fetched_at)
+
+
 def read_ocd_files(paths: list[Path], fetched_at: datetime | None) -> Iterator[ParsedItem]:
     for path in paths:
-        try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-            yield ItemProblem(f"{path.name}: not valid JSON ({exc})", path.stem, str(path))
-            continue
-        records = data.get("results", [data]) if isinstance(data, dict) else data
-        for record in records:
-            try:
-                yield parse_ocd_bill(record, fetched_at=fetched_at)
-            except (ValueError, KeyError, TypeError, AttributeError) as exc:
-                yield ItemProblem(f"{path.name}: {exc}", path.stem, str(path))
+        yield from read_ocd_path(path, fetched_at)
+
+
+SAVED_PATTERNS = ("*.json", "*.jsonl", "*.ndjson", "*.jsonl.gz", "*.ndjson.gz", "*.json.gz", "*.zip")
+MAX_MEMBER_BYTES = 512 * 1024 * 1024  # one member of a saved zip, uncompressed
 
 
 class OpenStatesFiles(Source):
-    """Saved OCD bill JSON (Open States scraper output or API pages); file input only."""
+    """Saved OCD bill JSON (Open States scraper output or API pages); file input only: single bill
+    files, folders of them, whole sessions as JSON Lines (gzipped or not), and zips of either."""
 
     id = "openstates-json"
-    title = "Open States / OCD bill JSON files (saved scrape output or API pages)"
+    title = "Open States / OCD bill JSON files (saved scrape output, bulk JSON Lines, API pages)"
     jurisdiction = "*"
     live = False
 
     def read_path(self, path: Path, *, fetched_at: datetime | None = None, session: str | None = None) -> Batch:
-        paths = sorted(path.glob("*.json")) if path.is_dir() else [path]
+        paths = sorted({p for pattern in SAVED_PATTERNS for p in path.glob(pattern)}) if path.is_dir() else [path]
         if not paths:
-            raise FileNotFoundError(f"{path}: no .json files")
+            raise FileNotFoundError(f"{path}: no .json, .jsonl(.gz) or .zip files")
         return Batch(target=str(path), items=read_ocd_files(paths, fetched_at))
 
     def fetch(self, fetcher: Fetcher, settings: Settings) -> Iterator[Batch]:

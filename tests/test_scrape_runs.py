@@ -10,10 +10,11 @@ of the real 2024 LIS files (shared/fixtures/states/va/AI_SLICE_241_*.csv), in th
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import gzip
 import hashlib
 from collections.abc import Callable
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 import httpx
 import pytest
@@ -182,17 +183,11 @@ class FakeLIS:
         return [r for r in self.requests if str(r.url) == url]
 
 
-class FrozenClockFetcher(Fetcher):
-    """A Fetcher whose downloads are stamped with a fixed time. The status engine judges actions
-    against the fetch date (a 2024 bill fetched in 2026 is past its session's end), so tests that
-    need a bill still sitting on the Governor's desk fetch 'during' the 2024 session."""
-
-    def __init__(self, *args, fetched_at: datetime, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fetched_at = fetched_at
-
-    def get_text(self, url, decoder) -> FetchedText:
-        return dataclasses.replace(super().get_text(url, decoder), fetched_at=self.fetched_at)
+# The status engine judges actions against the fetch date (a 2024 bill fetched in 2026 is past its
+# session's end), so every live run here is stamped with a pinned time, never the wall clock: by
+# default between the 2024 session's end and the 2025 session, while continued bills are alive.
+LIVE_FETCH = datetime(2024, 11, 20, 15, 0, tzinfo=UTC)
+_RUNS = itertools.count()  # each run is a minute after the one before, as on a real schedule
 
 
 # --- Helpers ----------------------------------------------------------------------------------------
@@ -217,10 +212,8 @@ def scrape(engine, settings, server: FakeLIS, *, sleeps: list[float] | None = No
     """One run_source call through a fresh Fetcher (as `tracker run` does): never really sleeps."""
     sleep = sleeps.append if sleeps is not None else (lambda seconds: None)
     transport = httpx.MockTransport(server)
-    if fetched_at is None:
-        fetcher = Fetcher(settings, transport=transport, sleep=sleep)
-    else:
-        fetcher = FrozenClockFetcher(settings, transport=transport, sleep=sleep, fetched_at=fetched_at)
+    stamp = fetched_at or LIVE_FETCH + timedelta(minutes=next(_RUNS))
+    fetcher = Fetcher(settings, transport=transport, sleep=sleep, clock=lambda: stamp)
     with fetcher:
         summaries = run_source(engine, settings, SOURCE, fetcher=fetcher)
     assert len(summaries) == 1, summaries  # one session code -> one batch -> one run
@@ -293,9 +286,7 @@ def assert_failed_run(engine, summary: RunSummary, *keywords: str) -> ScrapeRun:
 
 def test_good_run_stores_bills_actions_and_a_finished_run_record(engine, lis_settings):
     server = FakeLIS(bills_csv(), history_csv())
-    before = datetime.now(UTC)
     summary = scrape(engine, lis_settings, server)
-    after = datetime.now(UTC)
 
     assert summary.status == "ok", summary
     assert summary.ok and summary.message == ""
@@ -320,7 +311,7 @@ def test_good_run_stores_bills_actions_and_a_finished_run_record(engine, lis_set
     for bill in bills.values():
         assert bill.jurisdiction_id == "va" and bill.source_id == SOURCE
         assert bill.source_url == BILLS_URL
-        assert before <= _utc(bill.fetched_at) <= after
+        assert LIVE_FETCH <= _utc(bill.fetched_at) < LIVE_FETCH + timedelta(hours=1)
     assert {bill.key for bill in bills.values()} == {f"va-2024-{bill_id}" for bill_id in ALL_BILLS}
     assert bills["SB 487"].status == "enacted" and bills["SB 487"].enacted_how == "signed"
     assert bills["SB 487"].status_date == date(2024, 4, 8)

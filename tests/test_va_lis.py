@@ -1,5 +1,6 @@
 """Virginia LIS: parsing the real 2024 files, statuses against LIS's own flags, and bad input."""
 
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -45,9 +46,18 @@ def test_sb487_signed_chapter_678(ai_slice):
     assert str(status.status_date) == "2024-04-08"
 
 
-def test_hb747_continued_to_2025(ai_slice):
-    status = ai_slice["HB 747"].status
+def test_hb747_continued_to_2025_then_died_when_that_session_ended(ai_slice):
+    # Review row M2 (DOMAIN.md §1.2): carried over while the 2025 session could still act on it...
+    path = shared_file("fixtures/states/va/AI_SLICE_241_Bills.csv")
+    during = datetime(2024, 11, 20, tzinfo=UTC)
+    bills = {b.identifier: normalize_bill(b) for b in VirginiaLIS().read_path(path, fetched_at=during).items}
+    status = bills["HB 747"].status
     assert status.carried_over and status.status == "in_committee"
+    # ...and, as of the download (2026-08-01), dead once the 2025 session ended with no action on it.
+    status = ai_slice["HB 747"].status
+    assert (status.status, status.failed_how, status.carried_over, status.basis) == (
+        "failed", "died_at_adjournment", False, "calendar")
+    assert str(status.status_date) == "2025-05-02"
 
 
 def test_sb621_incorporated_into_sb487(ai_slice):
@@ -92,8 +102,11 @@ KNOWN_DISAGREEMENTS = {
 
 
 def test_statuses_agree_with_lis_flags_for_2024():
+    # LIS's flags describe the 2024 session only (the 2024 file knows nothing of 2025), so they are
+    # compared as of a day between that session's end and the 2025 session, when continued bills
+    # were alive; as of the download they have died with the 2025 session (the next test).
     path = shared_file("fixtures/states/va/legacylis_241_Bills.csv.gz")
-    batch = VirginiaLIS().read_path(path, fetched_at=FETCHED)
+    batch = VirginiaLIS().read_path(path, fetched_at=datetime(2024, 11, 20, tzinfo=UTC))
     bills = [normalize_bill(item) for item in batch.items]
     assert len(bills) == 3595
     assert sum(len(b.scraped.actions) for b in bills) == 55237
@@ -101,6 +114,16 @@ def test_statuses_agree_with_lis_flags_for_2024():
                      for b in bills if _lis_outcome(b.scraped.source_flags, b.scraped.kind) != _our_outcome(b)}
     assert disagreements == KNOWN_DISAGREEMENTS
     assert 1 - len(disagreements) / len(bills) >= 0.99
+
+
+def test_continued_bills_died_when_the_2025_session_ended():
+    path = shared_file("fixtures/states/va/legacylis_241_Bills.csv.gz")
+    bills = [normalize_bill(item) for item in VirginiaLIS().read_path(path, fetched_at=FETCHED).items]
+    continued = [b for b in bills if b.scraped.source_flags["Carried_over"] == "Y"]
+    assert len(continued) == 405
+    assert {(b.status.status, b.status.failed_how, b.status.basis) for b in continued} == {
+        ("failed", "died_at_adjournment", "calendar")}
+    assert not any(b.status.carried_over for b in bills)
 
 
 def test_session_codes():

@@ -1,4 +1,5 @@
-"""Session calendars (tracker/data/sessions.toml) and jurisdiction names."""
+"""Session calendars (tracker/data/sessions/<state>.toml, one file per state), time zones and
+jurisdiction names."""
 
 from __future__ import annotations
 
@@ -85,11 +86,17 @@ class SessionCalendar:
 
 @cache
 def _calendars() -> dict[tuple[str, str], SessionCalendar]:
-    text = (resources.files("tracker") / "data" / "sessions.toml").read_text(encoding="utf-8")
-    return {
-        (entry["jurisdiction"], entry["identifier"]): SessionCalendar(**entry)
-        for entry in tomllib.loads(text).get("session", [])
-    }
+    calendars: dict[tuple[str, str], SessionCalendar] = {}
+    folder = resources.files("tracker") / "data" / "sessions"
+    for path in sorted(folder.iterdir(), key=lambda p: p.name):
+        if not path.name.endswith(".toml"):
+            continue
+        for entry in tomllib.loads(path.read_text(encoding="utf-8")).get("session", []):
+            key = (entry["jurisdiction"], entry["identifier"])
+            if key in calendars:
+                raise ValueError(f"{path.name}: session {key} is listed twice")
+            calendars[key] = SessionCalendar(**entry)
+    return calendars
 
 
 def session_calendar(jurisdiction: str, identifier: str) -> SessionCalendar:

@@ -137,8 +137,10 @@ class Fetcher:
     """An httpx client plus the rules every fetch follows. Build one per run; close it after."""
 
     def __init__(self, settings: Settings, transport: httpx.BaseTransport | None = None,
-                 sleep: Callable[[float], None] = time.sleep):
-        self.settings, self.sleep = settings, sleep
+                 sleep: Callable[[float], None] = time.sleep,
+                 clock: Callable[[], datetime] = lambda: datetime.now(UTC)):
+        # `clock` stamps each download's fetch time, which statuses are judged on: tests pin it.
+        self.settings, self.sleep, self.clock = settings, sleep, clock
         if transport is None:
             transport = ReplayTransport(settings.replay_dir) if settings.replay_dir else httpx.HTTPTransport()
         transport = RateLimitTransport(transport, settings.http_requests_per_minute, sleep)
@@ -227,7 +229,7 @@ class Fetcher:
     def get_text(self, url: str, decoder: Callable[[bytes], str], *,
                  secret_params: Mapping[str, str] | None = None) -> FetchedText:
         body, from_cache = self.get_bytes(url, secret_params=secret_params)
-        return FetchedText(url, decoder(body), datetime.now(UTC), from_cache)
+        return FetchedText(url, decoder(body), self.clock(), from_cache)
 
 
 class _RedactSecrets(logging.Filter):

@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import re
 
-_IDENTIFIER = re.compile(r"^\s*([A-Za-z]+(?:[ .]+[A-Za-z]+)*)[\s.]*0*(\d+)\s*$")
+# Letters (the type), digits (zero padding dropped), and an optional one-letter special-session suffix
+# (FL writes "HB 3F" for House Bill 3 of special session F).
+_IDENTIFIER = re.compile(r"^\s*([A-Za-z]+(?:[ .]+[A-Za-z]+)*)[\s.]*0*(\d+)([A-Za-z])?\s*$")
+# Numbered items that are not legislation (documented in the README, "Identifiers"): HI "GM 595" is a
+# governor's message (a nomination or a veto notice), not a bill.
+NOT_LEGISLATION = {"GM": "a governor's message, not legislation"}
 
 
 class IdentifierError(ValueError):
@@ -12,12 +17,35 @@ class IdentifierError(ValueError):
 
 
 def canonical_identifier(raw: str) -> str:
-    """`HB0013` -> `HB 13`, `s.b. 5` -> `SB 5`, `HJR 14` stays `HJR 14`."""
+    """`HB0013` -> `HB 13`, `s.b. 5` -> `SB 5`, `HJR 14` stays `HJR 14`, `SB 0677` -> `SB 677`,
+    FL `HB 3F` stays `HB 3F`. Anything else (IA draft numbers such as `5269XD`, with no type
+    letters first) raises IdentifierError, which parsers turn into one problem for that record."""
     match = _IDENTIFIER.match(raw or "")
     if not match:
-        raise IdentifierError(f"not a bill identifier: {raw!r}")
+        raise IdentifierError(f"not a bill identifier: {raw!r} (type letters and a number expected)")
     prefix = re.sub(r"[ .]+", "", match.group(1)).upper()
-    return f"{prefix} {int(match.group(2))}"
+    if prefix in NOT_LEGISLATION:
+        raise IdentifierError(f"{raw!r} is {NOT_LEGISLATION[prefix]}")
+    return f"{prefix} {int(match.group(2))}{(match.group(3) or '').upper()}"
+
+
+# The kind a state identifier's letters name, for sources that call everything a bill (Open States'
+# Colorado output labels resolutions ["bill"]). Memorials are resolutions too: one chamber (HM, SM),
+# both chambers as a joint (HJM, SJM) or concurrent (HCM, SCM) memorial. Bills are everything else
+# (HB, SB, AB, HF, SF, A, S...).
+_KIND_BY_TYPE = [
+    (re.compile(r"^[HSA]?J(R|M|RES)$"), "joint_resolution"),
+    (re.compile(r"^[HSA]?C(R|M)$|^[HS]C$"), "concurrent_resolution"),
+    (re.compile(r"^[HSA]?(R|M|RES|MR)$"), "resolution"),
+]
+
+
+def kind_from_identifier(identifier: str) -> str:
+    prefix = canonical_identifier(identifier).split(" ", 1)[0]
+    for pattern, kind in _KIND_BY_TYPE:
+        if pattern.match(prefix):
+            return kind
+    return "bill"
 
 
 def bill_key(jurisdiction: str, session: str, identifier: str) -> str:
