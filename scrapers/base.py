@@ -21,11 +21,14 @@ class SourceFormatError(ValueError):
 
 @dataclass(frozen=True, slots=True)
 class ItemProblem:
-    """One record the parser could not read. The run records it and goes on."""
+    """One record the parser could not read (skipped), or, with `kept`, a note about a record that was
+    stored anyway (an action date it could not read, a session with no calendar). The run records it
+    and goes on; only skipped records make a run `partial`."""
 
     message: str
     item_key: str | None = None
     url: str | None = None
+    kept: bool = False
 
 
 ParsedItem = ScrapedBill | ItemProblem

@@ -57,6 +57,7 @@ from tracker.config import Settings
 from tracker.http import Fetcher, FetchError
 from tracker.merge import SourceListing, UpstreamBill
 from tracker.normalize.identifiers import IdentifierError, canonical_identifier, canonical_session
+from tracker.normalize.upstream import legiscan_progress_label
 from tracker.scraped import ScrapedAction, ScrapedSponsor, ScrapedVersion
 from tracker.vocab import BillKind, BillStatus, Chamber
 
@@ -263,11 +264,18 @@ def parse_bill(data: dict, *, fetched_at: datetime, source_id: str = SOURCE_ID) 
     if kind is None:
         raise ValueError(f"bill type {bill.get('bill_type')!r} of {bill['bill_number']} "
                          "is not legislation we track")
+    # LegiScan's progress events are its own labels for the day they happened: each is kept on the
+    # history lines of that date (`legiscan-progress:<event>`), layer 3 of our classifier, used only
+    # where our tables cannot read the line itself (tracker/normalize/upstream.py).
+    events_on: dict[str, list[str]] = defaultdict(list)
+    for step in bill.get("progress") or []:
+        events_on[str(step.get("date") or "")[:10]].append(legiscan_progress_label(_int(step.get("event"))))
     actions = []
     for step in bill.get("history") or []:
         actor = CHAMBERS.get(str(step.get("chamber") or "").upper())
+        raw_date = str(step.get("date") or "")
         actions.append(ScrapedAction(_date(step.get("date"), "history"), (step.get("action") or "").strip(),
-                                     str(step.get("date") or ""), actor))
+                                     raw_date, actor, tuple(events_on.get(raw_date[:10], ()))))
     sponsors = sorted(bill.get("sponsors") or [], key=lambda s: _int(s.get("sponsor_order"), 99))
     progress = [_int(step.get("event")) for step in bill.get("progress") or []]
     # The events LegiScan had recorded by the fetch: a progress step dated later (a referral LegiScan

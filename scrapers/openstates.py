@@ -95,7 +95,7 @@ def parse_ocd_bill(data: dict, *, fetched_at: datetime | None = None, source_id:
         try:
             when = _date(raw_date)
         except ValueError:
-            raise ValueError(f"unreadable action date {raw_date!r}") from None
+            when = None  # kept undated, in its place; the reader adds a note (undated_notes)
         actions.append(ScrapedAction(when, (action.get("description") or "").strip(), raw_date,
                                      _organization(action.get("organization_id") or action.get("organization")),
                                      tuple(action.get("classification") or ())))
@@ -142,12 +142,26 @@ def _person_id(sponsorship: dict) -> str | None:
     return person.get("id") if isinstance(person, dict) else None
 
 
-def _parsed(record: object, where: str, url: str, fetched_at: datetime | None) -> ParsedItem:
+def undated_notes(bill: ScrapedBill, where: str) -> list[ItemProblem]:
+    """A note (the bill is stored) for actions whose date is missing or unreadable: they keep their
+    place after the dated action before them (tracker.normalize.status.chronological_order)."""
+    undated = [a for a in bill.actions if a.date is None]
+    if not undated:
+        return []
+    shown = ", ".join(repr(a.raw_date or "no date") for a in undated[:3])
+    return [ItemProblem(f"{where}: {len(undated)} action(s) without a readable date ({shown}); kept undated, "
+                        "in the source's order", bill.identifier, bill.source_url, kept=True)]
+
+
+def _parsed(record: object, where: str, url: str, fetched_at: datetime | None) -> Iterator[ParsedItem]:
     try:
-        return parse_ocd_bill(record, fetched_at=fetched_at)
+        bill = parse_ocd_bill(record, fetched_at=fetched_at)
     except (ValueError, KeyError, TypeError, AttributeError) as exc:
         key = record.get("identifier") if isinstance(record, dict) else None
-        return ItemProblem(f"{where}: {exc}", key if isinstance(key, str) else None, url)
+        yield ItemProblem(f"{where}: {exc}", key if isinstance(key, str) else None, url)
+        return
+    yield bill
+    yield from undated_notes(bill, where)
 
 
 def _records_of(data: object) -> list:
@@ -164,7 +178,7 @@ def _json_document(name: str, blob: bytes, url: str, fetched_at: datetime | None
         yield ItemProblem(f"{name}: not valid JSON ({exc})", Path(name).stem, url)
         return
     for number, record in enumerate(_records_of(data), start=1):
-        yield _parsed(record, f"{name} record {number}", url, fetched_at)
+        yield from _parsed(record, f"{name} record {number}", url, fetched_at)
 
 
 def _json_lines(name: str, lines: Iterable[bytes], url: str, fetched_at: datetime | None) -> Iterator[ParsedItem]:
@@ -179,7 +193,7 @@ def _json_lines(name: str, lines: Iterable[bytes], url: str, fetched_at: datetim
             except (json.JSONDecodeError, UnicodeDecodeError) as exc:
                 yield ItemProblem(f"{name} line {number}: not valid JSON ({exc})", None, url)
                 continue
-            yield _parsed(record, f"{name} line {number}", url, fetched_at)
+            yield from _parsed(record, f"{name} line {number}", url, fetched_at)
     except (EOFError, OSError, zlib.error, zipfile.BadZipFile) as exc:
         # A truncated or damaged archive: what was read before the damage is kept; the rest is lost
         # from this file only, and the run says so (stored bills are never touched by absence).
@@ -317,7 +331,9 @@ def parse_bills_page(data: object, *, fetched_at: datetime, url: str = "") -> Bi
     for record in data["results"]:
         key = record.get("identifier") if isinstance(record, dict) else None
         try:
-            items.append(parse_v3_bill(record, fetched_at=fetched_at))
+            bill = parse_v3_bill(record, fetched_at=fetched_at)
+            items.append(bill)
+            items.extend(undated_notes(bill, f"Open States bill {bill.upstream_id}"))
         except (ValueError, KeyError, TypeError, AttributeError) as exc:
             bill_id = record.get("id") if isinstance(record, dict) else "?"
             message = f"Open States bill {bill_id}: {type(exc).__name__}: {exc}"

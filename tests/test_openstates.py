@@ -124,8 +124,11 @@ def test_bills_page_and_its_damage():
     with pytest.raises(SourceFormatError, match="expected 'results' and 'pagination'"):
         parse_bills_page({"detail": "Not Found"}, fetched_at=FETCHED, url="https://v3.openstates.org/bills")
     broken = dict(records[0], actions=[{"organization": {}, "description": "x", "date": "2025-13-45"}])
-    problems = parse_bills_page(page([broken], 1, 1, 1), fetched_at=FETCHED).items
-    assert "2025-13-45" in problems[0].message and problems[0].item_key == records[0]["identifier"]
+    # An unreadable action date does not lose the bill: it is stored, the action kept undated, and a
+    # note (a kept problem) names the date.
+    bill, note = parse_bills_page(page([broken], 1, 1, 1), fetched_at=FETCHED).items
+    assert bill.actions[0].date is None and bill.actions[0].raw_date == "2025-13-45"
+    assert note.kept and "2025-13-45" in note.message and note.item_key == records[0]["identifier"]
 
 
 def test_request_shape():

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import sys
 from datetime import UTC, datetime
@@ -17,7 +16,7 @@ from scrapers.base import Batch, ItemProblem, SourceFormatError
 from tracker import db as database
 from tracker.cli_federal import federal_app
 from tracker.config import get_settings
-from tracker.display import one_line, say
+from tracker.display import json_line, one_line, say, shown_status
 from tracker.models import Bill, RunProblem, ScrapeRun, StatusChange
 from tracker.normalize.bill import normalize_bill
 from tracker.scraped import ScrapedInstrument
@@ -58,6 +57,22 @@ def _read(source_id: str, path: Path, session: str | None, fetched_at: datetime 
         raise typer.Exit(2) from None
 
 
+PROGRESS_EVERY = 2_000
+
+
+def _with_progress(items):
+    """Pass records through, telling stderr every PROGRESS_EVERY records how far the read has got
+    (a whole session is 10,000 bills); the store step that follows is one transaction."""
+    count = 0
+    for item in items:
+        count += not isinstance(item, ItemProblem)
+        if count and count % PROGRESS_EVERY == 0 and not isinstance(item, ItemProblem):
+            say(f"  read {count:,} bills...", err=True)
+        yield item
+    if count >= PROGRESS_EVERY:
+        say(f"  read {count:,} bills; storing them in one transaction...", err=True)
+
+
 @app.command()
 def sources() -> None:
     """List the sources this tracker can read."""
@@ -75,13 +90,13 @@ def parse(source: SourceArg, path: PathArg, session: SessionOpt = None, fetched_
     try:
         for item in batch.items:
             if isinstance(item, ItemProblem):
-                problems += 1
-                say(f"problem: {item.message}", err=True)
+                problems += not item.kept
+                say(f"{'note' if item.kept else 'problem'}: {item.message}", err=True)
                 continue
             if isinstance(item, ScrapedInstrument):  # federal instruments (EOs, FR documents) are not bills
-                sys.stdout.write(json.dumps(item.to_json(), ensure_ascii=False) + "\n")
+                sys.stdout.write(json_line(item.to_json()) + "\n")
                 continue
-            sys.stdout.write(json.dumps(normalize_bill(item).to_json(), ensure_ascii=False) + "\n")
+            sys.stdout.write(json_line(normalize_bill(item).to_json()) + "\n")
     except SourceFormatError as exc:
         say(f"error: {exc}", err=True)
         raise typer.Exit(1) from None
@@ -96,6 +111,7 @@ def ingest(source: SourceArg, path: PathArg, session: SessionOpt = None, fetched
 
     batch = _read(source, path, session, fetched_at)
     _migrate()
+    batch.items = _with_progress(batch.items)
     summary = run_batch(_engine(), source, batch, kind="ingest")
     say(summary.line())
     if not summary.ok and summary.status != "partial":
@@ -206,7 +222,8 @@ def changes(since: Annotated[datetime | None, typer.Option(help="Detected on or 
     with database.session_scope(_engine()) as db:
         for change, bill in db.execute(query):
             when = change.action_date.isoformat() if change.action_date else "undated"
-            say(f"{bill.key}\t{change.old_label or 'new'} -> {change.new_label}\t{when}\t"
+            old = shown_status(change.old_label) if change.old_status is not None else "new"
+            say(f"{bill.key}\t{old} -> {shown_status(change.new_label, change.basis)}\t{when}\t"
                        f"{bill.source_url}\tfetched {bill.fetched_at:%Y-%m-%d %H:%M}Z\t{one_line(bill.title)[:80]}")
 
 

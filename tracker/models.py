@@ -181,6 +181,7 @@ class StatusChange(SQLModel, table=True):
     new_label: str | None = None
     action_date: dt.date | None = None  # date of the action that caused it
     cause: str | None = Field(default=None, sa_type=Text)  # that action's raw text
+    basis: str | None = None  # what the new status rests on (tracker.vocab.StatusBasis); `upstream` is shown as such
     detected_at: dt.datetime = _ts(default_factory=utcnow)
 
 

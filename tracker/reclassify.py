@@ -68,7 +68,8 @@ def reclassify(db: Session, *, run_id: int | None = None, jurisdiction: str | No
                 cause = stored[status.cause_index].text if status.cause_index is not None else None
                 status_rows.append({"bill_id": bill.id, "run_id": run_id, "old_status": bill.status,
                                     "new_status": status.status, "old_label": old_label, "new_label": new_label,
-                                    "action_date": status.status_date, "cause": cause, "detected_at": now})
+                                    "action_date": status.status_date, "cause": cause, "basis": status.basis,
+                                    "detected_at": now})
         if action_updates:
             db.execute(update(Action), action_updates)
         db.execute(update(Bill), bill_updates)

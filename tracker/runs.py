@@ -75,10 +75,13 @@ def run_batch(engine: Engine, source_id: str, batch: Batch, *, kind: str = "scra
             elif result.bills_seen == 0:
                 # A source that suddenly lists nothing is broken, not quiet.
                 status, message = "empty", "no bills found; stored data left as it was"
-            elif result.problems:
-                status, message = "partial", f"{len(result.problems)} record(s) skipped; see run problems"
+            elif skipped := sum(not p.kept for p in result.problems):
+                status, message = "partial", f"{skipped} record(s) skipped; see run problems"
             else:
                 status = "ok"
+            notes = sum(p.kept for p in result.problems)
+            if notes and status != "failed":
+                message = "; ".join(filter(None, (message, f"{notes} note(s) on stored records; see run problems")))
     except Exception as exc:  # noqa: BLE001 - any failure becomes a recorded, failed run
         message, trace = f"{type(exc).__name__}: {exc}", traceback.format_exc()
         log.error("%s run %d failed: %s", source_id, run_id, message)
@@ -94,7 +97,7 @@ def run_batch(engine: Engine, source_id: str, batch: Batch, *, kind: str = "scra
                 run.problems = len(result.problems)
                 for problem in result.problems[:MAX_PROBLEMS_STORED]:
                     db.add(RunProblem(run_id=run_id, item_key=_printable(problem.item_key), url=problem.url,
-                                      message=_printable(problem.message)))
+                                      message=_printable(("note: " if problem.kept else "") + problem.message)))
     return RunSummary(run_id, source_id, batch.target, status,
                       *((result.inserted, result.updated, result.unchanged, result.status_changes)
                         if result and status != "failed" else (0, 0, 0, 0)),

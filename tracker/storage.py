@@ -190,7 +190,8 @@ def status_change_row(norm: NormalizedBill, bill_id: int, run_id: int | None, ol
     return {
         "bill_id": bill_id, "run_id": run_id, "old_status": old_status, "new_status": norm.status.status,
         "old_label": old_label, "new_label": label_of(norm.status), "action_date": norm.status.status_date,
-        "cause": norm.actions[cause].text if cause is not None else None, "detected_at": now,
+        "cause": norm.actions[cause].text if cause is not None else None, "basis": norm.status.basis,
+        "detected_at": now,
     }
 
 

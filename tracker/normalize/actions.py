@@ -66,7 +66,8 @@ class RuleTable:
             found = rule.pattern.match(cleaned)
             if not found:
                 continue
-            facts.update({k: v for k, v in found.groupdict().items() if v})
+            # A table may spell one fact several times in one pattern (`chapter`, `chapter2`...).
+            facts.update({k.rstrip("0123456789"): v for k, v in found.groupdict().items() if v})
             classes.extend(c for c in rule.classes if c not in classes)
             if self.semantics == "first-match" or rule.stop:
                 break

@@ -6,7 +6,7 @@ Create Date: 2026-12-01
 
 Issue #8. `action.source_classes` keeps the upstream's own labels verbatim (layer 3 of the
 classifier), `action.class_layer` says which layer classified the action, and `bill.status_basis`
-what the status rests on. Rows stored before this revision get their values from
+what the status rests on, and `status_change.basis` what each recorded change rests on. Rows stored before this revision get their values from
 `tracker reclassify`, which needs no refetch.
 """
 from alembic import op
@@ -27,9 +27,13 @@ def upgrade() -> None:
                                       server_default=''))
     with op.batch_alter_table('bill', schema=None) as batch_op:
         batch_op.add_column(sa.Column('status_basis', sqlmodel.sql.sqltypes.AutoString(), nullable=True))
+    with op.batch_alter_table('status_change', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('basis', sqlmodel.sql.sqltypes.AutoString(), nullable=True))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table('status_change', schema=None) as batch_op:
+        batch_op.drop_column('basis')
     with op.batch_alter_table('bill', schema=None) as batch_op:
         batch_op.drop_column('status_basis')
     with op.batch_alter_table('action', schema=None) as batch_op:
