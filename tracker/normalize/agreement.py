@@ -73,6 +73,10 @@ class SessionReport:
         either = self.upstream[outcome] + self.ours[outcome] - self.both[outcome]
         return self.both[outcome] / either if either else None
 
+    def recall(self, outcome: str) -> float | None:
+        """Of the bills Open States' labels call `outcome`, the share we call so too."""
+        return self.both[outcome] / self.upstream[outcome] if self.upstream[outcome] else None
+
     def share(self, count: int, of: int) -> float:
         return count / of if of else 0.0
 
