@@ -60,7 +60,8 @@ from tracker.http import Fetcher, FetchError
 from tracker.merge import CursorUpdate
 from tracker.normalize.bill import normalize_bill
 from tracker.normalize.identifiers import IdentifierError, bill_key, canonical_identifier
-from tracker.scraped import ScrapedAction, ScrapedBill, ScrapedInstrument, ScrapedSponsor, ScrapedVersion
+from tracker.scraped import (HISTORY_COMPLETE, HISTORY_CURRENT_ONLY, ScrapedAction, ScrapedBill, ScrapedInstrument,
+                             ScrapedSponsor, ScrapedVersion)
 from tracker.vocab import BillKind, Chamber
 
 API = "https://api.congress.gov/v3"
@@ -348,6 +349,9 @@ def parse_bundle(bundle: Bundle, *, fetched_at: datetime, instruments: bool | No
             source_flags={"laws": "; ".join(f"{law.get('type', 'Public Law')} {law.get('number')}"
                                             for law in item.get("laws") or [])} if item.get("laws") else {},
             raw=_raw(bundle),
+            # Without an actions response only `latestAction` is known: a line to add, not a history.
+            history=HISTORY_COMPLETE if (bundle.subs.get("actions") or {}).get("actions") is not None
+            else HISTORY_CURRENT_ONLY,
         )
     except (ValueError, IdentifierError) as exc:
         return [ItemProblem(f"{key}: {exc}", key, url)]

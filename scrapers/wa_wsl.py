@@ -37,7 +37,7 @@ from scrapers.base import Batch, ItemProblem, ParsedItem, Source, SourceFormatEr
 from tracker.config import Settings
 from tracker.http import Fetcher, FetchError
 from tracker.normalize.identifiers import IdentifierError, canonical_identifier, canonical_session
-from tracker.scraped import ScrapedAction, ScrapedBill, ScrapedSponsor, ScrapedVersion
+from tracker.scraped import HISTORY_CURRENT_ONLY, ScrapedAction, ScrapedBill, ScrapedSponsor, ScrapedVersion
 from tracker.vocab import BillKind, Chamber
 
 SERVICE = "https://wslwebservices.leg.wa.gov/LegislationService.asmx"
@@ -251,6 +251,7 @@ def _record(element: ElementTree.Element, fetched_at: datetime) -> _Record:
         introduced_on=introduced,
         source_flags=flags,
         upstream_status=wsl_status_label(flags, KINDS[short_type]),
+        history=HISTORY_CURRENT_ONLY,  # CurrentStatus carries one line: storage adds it to the history
         raw=_flatten(element),
     )
     return _Record(session, identifier, bill_id, versions, action_date, flags["Active"] == "true", bill)

@@ -99,6 +99,10 @@ class BillSource(SQLModel, table=True):
     last_seen_at: dt.datetime | None = _ts(default=None)
     stale: bool = Field(default=False, sa_column_kwargs={"server_default": sa_false()})  # no longer listed; kept
     stale_since: dt.datetime | None = _ts(default=None)
+    # A short hash of each (date, text) of the history this source last gave (tracker.storage.action_key):
+    # a later record that lacks some of them is a history that shrank, held for review (review row C1).
+    action_keys: list = Field(default_factory=list, sa_column=Column(JSON, nullable=False, server_default="[]"))
+    history: str = Field(default="complete", sa_column_kwargs={"server_default": "complete"})  # or current_only
 
 
 class Action(SQLModel, table=True):
@@ -110,6 +114,7 @@ class Action(SQLModel, table=True):
     raw_date: str = ""
     text: str = Field(sa_type=Text)  # raw, never rewritten
     actor: str | None = None
+    source_id: str | None = None  # the source that gave this line (a bill's history can merge a current-only feed)
     # The upstream's own labels for this action, verbatim (Open States classes, LegiScan progress events):
     # layer 3 of the classifier, kept so `tracker reclassify` needs no refetch.
     source_classes: list = Field(default_factory=list, sa_column=Column(JSON, nullable=False, server_default="[]"))
@@ -182,6 +187,14 @@ class StatusChange(SQLModel, table=True):
     action_date: dt.date | None = None  # date of the action that caused it
     cause: str | None = Field(default=None, sa_type=Text)  # that action's raw text
     basis: str | None = None  # what the new status rests on (tracker.vocab.StatusBasis); `upstream` is shown as such
+    # Provenance of the change itself (review row M9): the fetch that produced it, not the bill's current one.
+    source_id: str | None = None
+    source_url: str | None = Field(default=None, sa_type=Text)
+    fetched_at: dt.datetime | None = _ts(default=None)
+    first_sighting: bool = Field(default=False, sa_column_kwargs={"server_default": sa_false()})  # a new bill
+    # bill + new status + the deciding action's date and text: the same change delivered again has the same
+    # fingerprint, and alerts are deduplicated on it (DOMAIN.md §1.5).
+    fingerprint: str | None = Field(default=None, index=True)
     detected_at: dt.datetime = _ts(default_factory=utcnow)
 
 
@@ -214,6 +227,16 @@ class StatusDisagreement(SQLModel, table=True):
     merged_source_id: str  # the source the merged status comes from
     detected_at: dt.datetime = _ts(default_factory=utcnow)
     resolved_at: dt.datetime | None = _ts(default=None)
+
+
+class WriteLock(SQLModel, table=True):
+    """One row. Every ingest and reclassify transaction updates it first, so writers take turns on SQLite
+    and PostgreSQL alike and each decision is made on the state it is about to change (review row H8)."""
+
+    __tablename__ = "write_lock"
+    id: int = Field(default=1, primary_key=True)
+    holder: str = ""
+    acquired_at: dt.datetime | None = _ts(default=None)
 
 
 class ApiUsage(SQLModel, table=True):

@@ -31,6 +31,10 @@ class ScrapedVersion:
     url: str | None = None
 
 
+HISTORY_COMPLETE = "complete"  # the record lists every action the source knows of for the bill
+HISTORY_CURRENT_ONLY = "current_only"  # only the latest line (WA WSL, a Congress.gov listing's latestAction)
+
+
 @dataclass(slots=True)
 class ScrapedBill:
     jurisdiction: str  # two-letter lowercase state, "us" for federal
@@ -53,6 +57,9 @@ class ScrapedBill:
     # The status the source itself claims for the bill (LegiScan's status code, WSL's Status), mapped
     # onto our ladder as a label ("enacted/chaptered"): layer 3 of the status, marked `upstream` when used.
     upstream_status: str | None = None
+    # What the actions are: the whole history, or only the current line. A current-only record adds its
+    # line to the stored history; it never replaces it (review row C2). Not part of the content hash.
+    history: str = HISTORY_COMPLETE
     raw: dict[str, str] = field(default_factory=dict)  # the source record as read
     # The record's text exactly as the source sent it (all of its rows), when the parser has it:
     # equal text means nothing changed, found far more cheaply than by hashing every parsed field.

@@ -1,12 +1,27 @@
 """Store parsed bills: compare content hashes, write inserts/updates in bulk, record what changed.
 
-Called inside one transaction (tracker.db.session_scope): if anything raises, nothing is kept.
-Unchanged bills (same content hash as stored for this source) cost one dictionary lookup.
+Called inside one transaction (tracker.db.session_scope): if anything raises, nothing is kept. The
+transaction starts by taking the write lock, so concurrent ingests take turns. Unchanged bills (same
+content hash as stored for this source) cost one dictionary lookup.
+
+What never happens (issue #9, review rows C1-C4, H4, H6, H8, M3-M5, M9):
+* an older copy of a record (an earlier fetch time than the stored copy of the same source) is
+  never applied, and no fetch time ever moves backwards;
+* a complete history that lacks lines the same source gave before (cut short, an older snapshot)
+  is held as stored, with a problem for review;
+* a current-only record (WA WSL's one line) adds its line to the stored history and never replaces
+  it; a complete history that takes over keeps the lines such feeds added;
+* a status is derived from the bill's merged history and merged fields by the same function that
+  `tracker reclassify` uses (tracker.normalize.bill.derive_bill), so reclassifying with unchanged
+  rules changes nothing;
+* each status change records the fetch that produced it (source, URL, fetch time), whether it is a
+  first sighting, and a fingerprint that deduplicates alerts.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
+import hashlib
+from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -19,7 +34,7 @@ from sqlmodel import Session
 from scrapers.base import ItemProblem, ParsedItem
 from tracker.calendar import JURISDICTION_NAMES, session_calendar
 from tracker.db import dumps_json
-from tracker.merge import CursorUpdate, SourceListing, merge_fields, source_fields, takes_actions
+from tracker.merge import CursorUpdate, SourceListing, merge_fields, source_fields, source_rank, takes_actions
 from tracker.models import (
     Action,
     Bill,
@@ -32,11 +47,12 @@ from tracker.models import (
     Sponsor,
     StatusChange,
     StatusDisagreement,
+    WriteLock,
 )
-from tracker.normalize.bill import NormalizedBill, label_of, normalize_bill, status_label
-from tracker.normalize.status import StatusResult
+from tracker.normalize.bill import Derived, NormalizedBill, as_of_date, derive_bill, label_of, normalize_bill, status_label
 from tracker.normalize.identifiers import IdentifierError, bill_key
-from tracker.scraped import ScrapedBill, ScrapedInstrument
+from tracker.normalize.status import StatusResult
+from tracker.scraped import HISTORY_COMPLETE, HISTORY_CURRENT_ONLY, ScrapedAction, ScrapedBill, ScrapedInstrument
 
 CHUNK = 5_000  # keeps IN lists and executemany batches a sensible size on both databases
 
@@ -107,45 +123,48 @@ def _chunks(values: list, size: int = CHUNK) -> Iterator[list]:
         yield chunk
 
 
+def utc(value: datetime) -> datetime:
+    """Every stored time is UTC. SQLite hands back naive datetimes (ours are UTC); an offset given on
+    input is converted, never dropped (review row M5)."""
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def _day(value: datetime) -> date:
+    return utc(value).date()
+
+
 def ensure_session(db: Session, jurisdiction: str, identifier: str) -> int:
+    """The session row, created from the calendar files or brought up to date with them: the files
+    are the one source of truth for calendars, the row a copy that follows them (review row M3)."""
     if db.get(Jurisdiction, jurisdiction) is None:
         db.add(Jurisdiction(id=jurisdiction, name=JURISDICTION_NAMES.get(jurisdiction, jurisdiction.upper()),
                             classification="federal" if jurisdiction == "us" else "state"))
         db.flush()
-    found = db.execute(select(LegislativeSession.id).where(
+    calendar = session_calendar(jurisdiction, identifier)
+    facts = {"name": calendar.name, "start_date": calendar.start_date,
+             "final_action_date": calendar.final_action_date, "carry_over": calendar.carry_over}
+    found = db.execute(select(LegislativeSession).where(
         LegislativeSession.jurisdiction_id == jurisdiction, LegislativeSession.identifier == identifier)
     ).scalar_one_or_none()
     if found is not None:
-        return found
-    calendar = session_calendar(jurisdiction, identifier)
-    row = LegislativeSession(jurisdiction_id=jurisdiction, identifier=identifier, name=calendar.name,
-                             start_date=calendar.start_date, final_action_date=calendar.final_action_date,
-                             carry_over=calendar.carry_over)
+        if any(getattr(found, name) != value for name, value in facts.items()):
+            for name, value in facts.items():
+                setattr(found, name, value)
+            db.flush()
+        return found.id
+    row = LegislativeSession(jurisdiction_id=jurisdiction, identifier=identifier, **facts)
     db.add(row)
     db.flush()
     return row.id
 
 
-def bill_values(norm: NormalizedBill, session_id: int) -> dict:
-    bill, status = norm.scraped, norm.status
-    return {
-        "key": norm.key,
-        "jurisdiction_id": bill.jurisdiction,
-        "session_id": session_id,
-        "identifier": norm.identifier,
-        "kind": str(bill.kind),
-        "origin_chamber": bill.origin_chamber,
-        "title": bill.title,
-        "summary": bill.summary,
-        "introduced_on": bill.introduced_on,
-        "chapter": status.chapter or bill.chapter,
-        "source_id": bill.source_id,
-        "source_url": bill.source_url,
-        "fetched_at": bill.fetched_at,
-        "source_flags": bill.source_flags,
-        "classifier_version": norm.classifier_version,
-        **status_values(norm.status),
-    }
+def take_write_lock(db: Session, holder: str) -> None:
+    """The first statement of every writing transaction: writers take turns (SQLite's write lock,
+    a PostgreSQL row lock), so what an ingest reads is what it changes (review row H8)."""
+    now = datetime.now(UTC)
+    if not db.execute(update(WriteLock).where(WriteLock.id == 1).values(holder=holder[:200], acquired_at=now)
+                      ).rowcount:
+        db.execute(insert(WriteLock).values(id=1, holder=holder[:200], acquired_at=now))
 
 
 def status_values(status: StatusResult) -> dict:
@@ -164,33 +183,59 @@ def status_values(status: StatusResult) -> dict:
     }
 
 
-ACTION_COLUMNS = ("bill_id", "position", "date", "raw_date", "text", "actor", "source_classes", "classes", "facts",
-                  "classifier_version", "class_layer")
+ACTION_COLUMNS = ("bill_id", "position", "date", "raw_date", "text", "actor", "source_id", "source_classes",
+                  "classes", "facts", "classifier_version", "class_layer")
 
 
-def _children(norm: NormalizedBill, bill_id: int) -> tuple[list[tuple], list[dict], list[dict]]:
-    """Action rows are tuples in ACTION_COLUMNS order (half a million in a big batch, so no dicts);
-    sponsors and versions are few and stay dicts."""
-    bill = norm.scraped
-    actions = [
-        (bill_id, i, a.date, a.raw_date, a.text, None if a.actor is None else str(a.actor),
-         tuple(a.source_classes), c.classes, c.facts, c.version, c.layer)
-        for i, (a, c) in enumerate(zip(norm.actions, norm.classifications, strict=True))
+def action_key(when: date | None, raw_date: str, text: str) -> str:
+    """A line's identity across fetches: its date and its text (white space collapsed)."""
+    stamp = when.isoformat() if when else raw_date
+    return hashlib.blake2b(f"{stamp}\x1f{' '.join(text.split())}".encode(), digest_size=8).hexdigest()
+
+
+def _keys(actions: Iterable[ScrapedAction]) -> list[str]:
+    return [action_key(a.date, a.raw_date, a.text) for a in actions]
+
+
+def _missing(stored_keys: list[str], new_keys: list[str]) -> int:
+    """How many lines a source gave before are missing from what it gives now."""
+    return sum((Counter(stored_keys) - Counter(new_keys)).values())
+
+
+def _action_rows(bill_id: int, derived: Derived, sources: list[str]) -> list[tuple]:
+    """Action rows (tuples in ACTION_COLUMNS order; half a million in a big batch, so no dicts),
+    in date order: `sources[i]` is the source of the i-th action given to derive_bill."""
+    return [
+        (bill_id, position, a.date, a.raw_date, a.text, None if a.actor is None else str(a.actor),
+         sources[index], tuple(a.source_classes), c.classes, c.facts, c.version, c.layer)
+        for position, (index, a, c) in enumerate(zip(derived.order, derived.actions, derived.classifications,
+                                                     strict=True))
     ]
+
+
+def _people_rows(bill: ScrapedBill, bill_id: int) -> tuple[list[dict], list[dict]]:
     sponsors = [{"bill_id": bill_id, "position": i, "name": s.name, "primary": s.primary,
                  "source_person_id": s.source_person_id} for i, s in enumerate(bill.sponsors)]
     versions = [{"bill_id": bill_id, "position": i, "note": v.note, "date": v.date, "url": v.url}
                 for i, v in enumerate(bill.versions)]
-    return actions, sponsors, versions
+    return sponsors, versions
 
 
-def status_change_row(norm: NormalizedBill, bill_id: int, run_id: int | None, old_status: str | None,
-                      old_label: str | None, now: datetime) -> dict:
-    cause = norm.status.cause_index
+def fingerprint(key: str, label: str | None, action_date: date | None, cause: str | None) -> str:
+    """The identity of a status change as an alert: bill, new status, and the action that caused it."""
+    text = f"{key}\x1f{label}\x1f{action_date}\x1f{' '.join((cause or '').split())}"
+    return hashlib.blake2b(text.encode(), digest_size=10).hexdigest()
+
+
+def status_change_row(*, key: str, bill_id: int, run_id: int | None, old_status: str | None,
+                      old_label: str | None, status: StatusResult, cause: str | None, source_id: str,
+                      source_url: str, fetched_at: datetime, first_sighting: bool, now: datetime) -> dict:
+    label = label_of(status)
     return {
-        "bill_id": bill_id, "run_id": run_id, "old_status": old_status, "new_status": norm.status.status,
-        "old_label": old_label, "new_label": label_of(norm.status), "action_date": norm.status.status_date,
-        "cause": norm.actions[cause].text if cause is not None else None, "basis": norm.status.basis,
+        "bill_id": bill_id, "run_id": run_id, "old_status": old_status, "new_status": status.status,
+        "old_label": old_label, "new_label": label, "action_date": status.status_date, "cause": cause,
+        "basis": status.basis, "source_id": source_id, "source_url": source_url, "fetched_at": utc(fetched_at),
+        "first_sighting": first_sighting, "fingerprint": fingerprint(key, label, status.status_date, cause),
         "detected_at": now,
     }
 
@@ -218,6 +263,7 @@ def _collect(items: Iterable[ParsedItem], result: IngestResult, side: _SideItems
         except IdentifierError as exc:
             result.problems.append(ItemProblem(str(exc), item.identifier, item.source_url))
             continue
+        item.fetched_at = utc(item.fetched_at)
         hashes, content_hash = item.hashes()
         if key in seen:
             if seen[key] != content_hash:
@@ -236,14 +282,19 @@ class _SideItems:
     instruments: list[ScrapedInstrument] = field(default_factory=list)
 
 
-def ingest(db: Session, items: Iterable[ParsedItem], *, run_id: int | None = None) -> IngestResult:
+def ingest(db: Session, items: Iterable[ParsedItem], *, run_id: int | None = None,
+           allow_history_rewrite: bool = False) -> IngestResult:
+    """Store one batch. `allow_history_rewrite` applies a complete history even where it lost lines
+    stored from the same source (a source known to have corrected itself); otherwise such a bill is
+    held, as stored, with a problem for review."""
     result = IngestResult()
     now = datetime.now(UTC)
+    take_write_lock(db, f"ingest run {run_id}")
     side = _SideItems()
     collected = _collect(items, result, side)
     seen_upstream: set[tuple[str, str]] = set()
     if collected:
-        _store_bills(db, collected, result, run_id, now, seen_upstream)
+        _store_bills(db, collected, result, run_id, now, seen_upstream, allow_history_rewrite)
     for listing in side.listings:
         _apply_listing(db, listing, result, run_id, now, seen_upstream)
     for cursor in side.cursors:
@@ -255,8 +306,9 @@ def ingest(db: Session, items: Iterable[ParsedItem], *, run_id: int | None = Non
     return result
 
 
-def _store_bills(db: Session, collected: list[tuple[str, ScrapedBill, dict[str, str] | None, str]], result: IngestResult,
-                 run_id: int | None, now: datetime, seen_upstream: set[tuple[str, str]]) -> None:
+def _store_bills(db: Session, collected: list[tuple[str, ScrapedBill, dict[str, str] | None, str]],
+                 result: IngestResult, run_id: int | None, now: datetime, seen_upstream: set[tuple[str, str]],
+                 allow_history_rewrite: bool) -> None:
     sessions: dict[tuple[str, str], int] = {}
     for _, bill, _, _ in collected:
         scope = (bill.jurisdiction, bill.session)
@@ -269,9 +321,10 @@ def _store_bills(db: Session, collected: list[tuple[str, ScrapedBill, dict[str, 
     sources_by_key: dict[tuple[str, str], Any] = {}
     for row in db.execute(
         select(Bill.key, Bill.id, Bill.status, Bill.enacted_how, Bill.failed_how, Bill.carried_over,
-               Bill.override_possible, Bill.fetched_at, Bill.source_id.label("primary_source"), BillSource.id.label("source_row_id"),
-               BillSource.source_id, BillSource.content_hash, BillSource.field_hashes,
-               BillSource.upstream_hash, BillSource.stale)
+               Bill.override_possible, Bill.fetched_at.label("bill_fetched_at"),
+               Bill.source_id.label("primary_source"), BillSource.id.label("source_row_id"),
+               BillSource.source_id, BillSource.content_hash, BillSource.field_hashes, BillSource.upstream_hash,
+               BillSource.stale, BillSource.fetched_at, BillSource.action_keys)
         .outerjoin(BillSource, (BillSource.bill_id == Bill.id) & BillSource.source_id.in_(source_ids))
         .where(Bill.session_id.in_(list(sessions.values())))
     ):
@@ -286,6 +339,16 @@ def _store_bills(db: Session, collected: list[tuple[str, ScrapedBill, dict[str, 
         if upstream_id:
             seen_upstream.add((bill.source_id, upstream_id))
         stored = sources_by_key.get((key, bill.source_id))
+        if stored is not None and bill.fetched_at < utc(stored.fetched_at):
+            # An older copy than the one stored (an archived file, a late retry): never applied, and
+            # the fetch time never moves backwards (review rows C3, C4).
+            result.unchanged += 1
+            if stored.content_hash != content_hash:
+                result.problems.append(ItemProblem(
+                    f"{key}: this {bill.source_id} copy (fetched {bill.fetched_at:%Y-%m-%d %H:%M}Z) is older than the "
+                    f"stored one ({utc(stored.fetched_at):%Y-%m-%d %H:%M}Z) and differs from it; not applied",
+                    key, bill.source_url, kept=True))
+            continue
         if stored is not None and stored.content_hash == content_hash:
             result.unchanged += 1
             confirmed.append(_confirmation(stored, bill))
@@ -304,158 +367,293 @@ def _store_bills(db: Session, collected: list[tuple[str, ScrapedBill, dict[str, 
             rehashed.append({"id": stored.source_row_id, "content_hash": content_hash})
             confirmed.append(_confirmation(stored, bill))
             continue
-        norm = normalize_bill(bill, content_hash)
+        norm = normalize_bill(bill, content_hash)  # this source's own reading of its record
+        keys = _keys(bill.actions)
+        if stored is not None and bill.history == HISTORY_COMPLETE and not allow_history_rewrite:
+            held = _shrunk(key, bill, stored.action_keys or [], keys)
+            if held is not None:
+                # A history cut short, an older snapshot, a record that lost its lines: held as stored
+                # for a person to look at, never applied (review rows C1, C3).
+                result.unchanged += 1
+                result.problems.append(held)
+                continue
         old = bills_by_key.get(key)
         if old is None:
-            new.append((norm, hashes))
+            new.append((norm, hashes, keys))
         else:
-            changed.append((norm, hashes, old, stored))
+            changed.append((norm, hashes, keys, old, stored))
 
-    status_rows, change_rows, source_rows = [], [], []
-    child_rows: tuple[list, list, list] = ([], [], [])
+    rows = _Rows()
     if new:
-        values = [bill_values(norm, sessions[(norm.scraped.jurisdiction, norm.scraped.session)])
-                  | {"first_seen_at": now, "updated_at": now, "provenance": _sole_provenance(norm)}
-                  for norm, _ in new]
-        ids: dict[str, int] = {}
-        for chunk in _chunks(values):
-            for bill_id, key in db.execute(_insert(Bill).returning(Bill.__table__.c.id, Bill.__table__.c.key,
-                                                                   sort_by_parameter_order=True), chunk):
-                ids[key] = bill_id
-        for norm, hashes in new:
-            bill_id = ids[norm.key]
-            for bucket, rows in zip(child_rows, _children(norm, bill_id), strict=True):
-                bucket.extend(rows)
-            source_rows.append(_source_row(norm, bill_id, hashes) | _source_extras(norm, now))
-            status_rows.append(status_change_row(norm, bill_id, run_id, None, None, now))
-            change_rows.append({"bill_id": bill_id, "run_id": run_id, "change": "insert",
-                                "changed_fields": [], "detected_at": now})
+        _insert_new(db, new, sessions, rows, run_id, now)
         result.inserted = len(new)
-
-    disagreement_rows: list[dict] = []
     if changed:
-        others, open_rows = _merge_context(db, [old.id for _, _, old, _ in changed])
-        taking = []  # bills whose actions (and so status) now come from this batch's source
-        updates, replaced_sources = [], []
-        for norm, hashes, old, stored in changed:
-            source_id = norm.scraped.source_id
-            rivals = [o for o in others.get(old.id, []) if o.source_id != source_id]
-            primary_fields = next((o.fields for o in rivals if o.source_id == old.primary_source), None)
-            take = takes_actions(source_id, len(norm.scraped.actions), old.primary_source,
-                                 None if primary_fields is None else primary_fields.get("actions"))
-            fields = source_fields(norm)
-            candidates = [(source_id, fields)] + [(o.source_id, o.fields) for o in rivals]
-            merged, merged_from = merge_fields(candidates)
-            row = {"id": old.id, **_typed(merged), "updated_at": now}
-            primary = source_id if take else old.primary_source
-            row["provenance"] = merged_from | {"actions": primary, "status": primary}
-            changed_fields = (sorted(k for k, v in hashes.items() if (stored.field_hashes or {}).get(k) != v)
-                              if stored is not None else ["new_source"])
-            old_label = status_label(old.status, old.enacted_how or old.failed_how, old.carried_over,
-                                     old.override_possible)
-            if take:
-                row |= {k: v for k, v in bill_values(norm, 0).items() if k not in _MERGED_COLUMNS}
-                row["chapter"] = merged["chapter"]
-                row["session_id"] = sessions[(norm.scraped.jurisdiction, norm.scraped.session)]
-                taking.append((norm, old.id))
-                merged_status, merged_label = norm.status.status, norm.status_label()
-                if old_label != merged_label:
-                    status_rows.append(status_change_row(norm, old.id, run_id, old.status, old_label, now))
-                    changed_fields.append("status")
-            else:
-                merged_status, merged_label = old.status, old_label
-            updates.append(row)
-            if stored is not None:
-                replaced_sources.append(stored.source_row_id)
-            source_rows.append(_source_row(norm, old.id, hashes) | _source_extras(norm, now))
-            change_rows.append({"bill_id": old.id, "run_id": run_id, "change": "update",
-                                "changed_fields": changed_fields, "detected_at": now})
-            verdicts = {o.source_id: (o.status, o.status_label, o.upstream_status) for o in rivals}
-            verdicts[source_id] = (norm.status.status, norm.status_label(),
-                                   getattr(norm.scraped, "upstream_status", None))
-            disagreement_rows += _disagreements(old.id, run_id, primary, merged_status, merged_label,
-                                                verdicts, open_rows.get(old.id, {}), now, db)
-        for chunk in _chunks([bill_id for _, bill_id in taking]):
-            for table in (Action, Sponsor, BillVersion):
-                db.execute(delete(table).where(table.bill_id.in_(chunk)))
-        for chunk in _chunks(replaced_sources):  # only this source's row; other sources' rows stay
-            db.execute(delete(BillSource).where(BillSource.id.in_(chunk)))
-        for norm, bill_id in taking:
-            for bucket, rows in zip(child_rows, _children(norm, bill_id), strict=True):
-                bucket.extend(rows)
-        for chunk in _chunks(updates):
-            db.execute(update(Bill), chunk)
+        _update_changed(db, changed, sessions, rows, run_id, now)
         result.updated = len(changed)
-
-    _bulk_insert(db, Action, child_rows[0], ACTION_COLUMNS,
-                 {"classes": dumps_json, "facts": dumps_json, "source_classes": dumps_json})
-    for table, rows in ((Sponsor, child_rows[1]), (BillVersion, child_rows[2]), (BillSource, source_rows),
-                        (StatusChange, status_rows), (BillChange, change_rows),
-                        (StatusDisagreement, disagreement_rows)):
-        _bulk_insert(db, table, rows)
-    for rows in (touched, rehashed):
-        for chunk in _chunks(rows):
+    rows.write(db)
+    for batch_rows in (touched, rehashed):
+        for chunk in _chunks(batch_rows):
             db.execute(update(BillSource), chunk)
-    result.status_changes = len(status_rows)
-    result.disagreements += len(disagreement_rows)
+    result.status_changes = len(rows.status)
+    result.disagreements += len(rows.disagreements)
     if confirmed:
         result.status_changes += _confirm_unchanged(db, confirmed, run_id)
+
+
+def _shrunk(key: str, bill: ScrapedBill, stored_keys: list[str], new_keys: list[str]) -> ItemProblem | None:
+    """A problem when this complete history has fewer lines than the same source gave before and lacks
+    some of them. As many lines or more, with some reworded, is a source correcting itself."""
+    missing = _missing(stored_keys, new_keys)
+    if not missing or len(new_keys) >= len(stored_keys):
+        return None
+    return ItemProblem(
+        f"{key}: {bill.source_id} now lists {len(new_keys)} action(s), {missing} of the {len(stored_keys)} "
+        "stored from it missing (a history cut short or an older snapshot?); kept as stored, not applied. "
+        "Review it; if the source really rewrote its history, ingest again with --allow-history-rewrite",
+        key, bill.source_url)
+
+
+@dataclass
+class _Rows:
+    """Everything one batch writes, gathered so each table gets one bulk insert."""
+
+    actions: list[tuple] = field(default_factory=list)
+    sponsors: list[dict] = field(default_factory=list)
+    versions: list[dict] = field(default_factory=list)
+    sources: list[dict] = field(default_factory=list)
+    status: list[dict] = field(default_factory=list)
+    changes: list[dict] = field(default_factory=list)
+    disagreements: list[dict] = field(default_factory=list)
+
+    def write(self, db: Session) -> None:
+        _bulk_insert(db, Action, self.actions, ACTION_COLUMNS,
+                     {"classes": dumps_json, "facts": dumps_json, "source_classes": dumps_json})
+        for table, rows in ((Sponsor, self.sponsors), (BillVersion, self.versions), (BillSource, self.sources),
+                            (StatusChange, self.status), (BillChange, self.changes),
+                            (StatusDisagreement, self.disagreements)):
+            _bulk_insert(db, table, rows)
+
+
+def _insert_new(db: Session, new: list, sessions: dict, rows: _Rows, run_id: int | None, now: datetime) -> None:
+    values = []
+    for norm, _, _ in new:
+        bill, status = norm.scraped, norm.status
+        values.append({
+            "key": norm.key, "jurisdiction_id": bill.jurisdiction,
+            "session_id": sessions[(bill.jurisdiction, bill.session)], "identifier": norm.identifier,
+            "kind": str(bill.kind), "origin_chamber": bill.origin_chamber, "title": bill.title,
+            "summary": bill.summary, "introduced_on": bill.introduced_on, "chapter": status.chapter or bill.chapter,
+            "source_id": bill.source_id, "source_url": bill.source_url, "fetched_at": bill.fetched_at,
+            "source_flags": bill.source_flags, "classifier_version": norm.classifier_version,
+            **status_values(status), "first_seen_at": now, "updated_at": now, "provenance": _sole_provenance(norm),
+        })
+    ids: dict[str, int] = {}
+    for chunk in _chunks(values):
+        for bill_id, key in db.execute(_insert(Bill).returning(Bill.__table__.c.id, Bill.__table__.c.key,
+                                                               sort_by_parameter_order=True), chunk):
+            ids[key] = bill_id
+    for norm, hashes, keys in new:
+        bill_id, bill = ids[norm.key], norm.scraped
+        derived = Derived(list(range(len(norm.actions))), norm.actions, norm.classifications, norm.status)
+        rows.actions.extend(_action_rows(bill_id, derived, [bill.source_id] * len(norm.actions)))
+        sponsors, versions = _people_rows(bill, bill_id)
+        rows.sponsors.extend(sponsors)
+        rows.versions.extend(versions)
+        rows.sources.append(_source_row(norm, bill_id, hashes, keys, now))
+        cause = norm.actions[norm.status.cause_index].text if norm.status.cause_index is not None else None
+        rows.status.append(status_change_row(
+            key=norm.key, bill_id=bill_id, run_id=run_id, old_status=None, old_label=None, status=norm.status,
+            cause=cause, source_id=bill.source_id, source_url=bill.source_url, fetched_at=bill.fetched_at,
+            first_sighting=True, now=now))
+        rows.changes.append({"bill_id": bill_id, "run_id": run_id, "change": "insert", "changed_fields": [],
+                             "detected_at": now})
+
+
+def _stored_actions(db: Session, bill_ids: list[int]) -> dict[int, list[tuple[ScrapedAction, str]]]:
+    """The stored history of each bill, in stored (date) order, with the source of each line."""
+    found: dict[int, list[tuple[ScrapedAction, str]]] = defaultdict(list)
+    for chunk in _chunks(bill_ids):
+        for row in db.execute(select(Action.bill_id, Action.date, Action.raw_date, Action.text, Action.actor,
+                                     Action.source_classes, Action.source_id)
+                              .where(Action.bill_id.in_(chunk)).order_by(Action.bill_id, Action.position)):
+            found[row.bill_id].append((ScrapedAction(row.date, row.text, row.raw_date, row.actor,
+                                                     tuple(row.source_classes or ())), row.source_id or ""))
+    return found
+
+
+def _merged_history(bill: ScrapedBill, stored: list[tuple[ScrapedAction, str]], owner: str | None, take: bool,
+                    partial_sources: set[str]) -> tuple[list[ScrapedAction], list[str]]:
+    """The bill's history after this record: (actions, source of each).
+    * a current-only record adds its line(s) not already there; nothing stored is removed;
+    * a complete record that owns the history replaces the owner's lines, keeping the lines that
+      current-only feeds added and that it does not list itself;
+    * a complete record that does not own the history leaves it as it is."""
+    if bill.history != HISTORY_COMPLETE:
+        present = {action_key(a.date, a.raw_date, a.text) for a, _ in stored}
+        added = [a for a in bill.actions if action_key(a.date, a.raw_date, a.text) not in present]
+        return [a for a, _ in stored] + added, [s for _, s in stored] + [bill.source_id] * len(added)
+    if not take:
+        return [a for a, _ in stored], [s for _, s in stored]
+    listed = {action_key(a.date, a.raw_date, a.text) for a in bill.actions}
+    kept = [(a, s) for a, s in stored if s in partial_sources and s != owner
+            and action_key(a.date, a.raw_date, a.text) not in listed]
+    return list(bill.actions) + [a for a, _ in kept], [bill.source_id] * len(bill.actions) + [s for _, s in kept]
+
+
+def _update_changed(db: Session, changed: list, sessions: dict, rows: _Rows, run_id: int | None,
+                    now: datetime) -> None:
+    bill_ids = [old.id for _, _, _, old, _ in changed]
+    others, open_rows = _merge_context(db, bill_ids)
+    histories = _stored_actions(db, bill_ids)
+    updates, replaced_sources, rewritten = [], [], []
+    for norm, hashes, keys, old, stored in changed:
+        bill, source_id = norm.scraped, norm.scraped.source_id
+        rivals = [o for o in others.get(old.id, []) if o.source_id != source_id]
+        partial_sources = {o.source_id for o in rivals if o.history == HISTORY_CURRENT_ONLY}
+        primary_fields = next((o.fields for o in rivals if o.source_id == old.primary_source), None)
+        history = histories.get(old.id, [])
+        if bill.history == HISTORY_COMPLETE:
+            take = takes_actions(source_id, len(bill.actions), old.primary_source,
+                                 None if primary_fields is None else primary_fields.get("actions"))
+        else:
+            take = not history  # a current-only feed owns a history only where there is none
+        actions, action_sources = _merged_history(bill, history, old.primary_source, take, partial_sources)
+        owner = source_id if take else old.primary_source
+        contributed = take or len(actions) > len(history)
+        fields = source_fields(norm)
+        merged, merged_from = merge_fields([(source_id, fields)] + [(o.source_id, o.fields) for o in rivals])
+        typed = _typed(merged)
+        fetched = max(utc(old.bill_fetched_at), bill.fetched_at) if contributed else utc(old.bill_fetched_at)
+        upstream = best_upstream_status([(source_id, bill.upstream_status)]
+                                        + [(o.source_id, o.upstream_status) for o in rivals])
+        derived = derive_bill(bill.jurisdiction, bill.session, typed["kind"], typed["origin_chamber"], actions,
+                              fetched, upstream)
+        status = derived.status
+        cause_source = (action_sources[derived.order[status.cause_index]] if status.cause_index is not None
+                        else owner)
+        row = {"id": old.id, **typed, "chapter": status.chapter or merged["chapter"], **status_values(status),
+               "updated_at": now, "fetched_at": fetched,
+               "classifier_version": derived.classifications[0].version if derived.classifications else "",
+               "provenance": merged_from | {"actions": owner, "status": cause_source}}
+        if take:
+            row |= {"source_id": source_id, "source_url": bill.source_url, "source_flags": bill.source_flags,
+                    "session_id": sessions[(bill.jurisdiction, bill.session)]}
+        changed_fields = (sorted(k for k, v in hashes.items() if (stored.field_hashes or {}).get(k) != v)
+                          if stored is not None else ["new_source"])
+        old_label = status_label(old.status, old.enacted_how or old.failed_how, old.carried_over,
+                                 old.override_possible)
+        new_label = label_of(status)
+        if old_label != new_label:
+            cause = derived.actions[status.cause_index].text if status.cause_index is not None else None
+            rows.status.append(status_change_row(
+                key=norm.key, bill_id=old.id, run_id=run_id, old_status=old.status, old_label=old_label,
+                status=status, cause=cause, source_id=source_id, source_url=bill.source_url,
+                fetched_at=bill.fetched_at, first_sighting=False, now=now))
+            changed_fields.append("status")
+        if actions != [a for a, _ in history] or action_sources != [s for _, s in history]:
+            rewritten.append(old.id)
+            rows.actions.extend(_action_rows(old.id, derived, action_sources))
+        if take and bill.history == HISTORY_COMPLETE:
+            sponsors, versions = _people_rows(bill, old.id)
+            rows.sponsors.extend(sponsors)
+            rows.versions.extend(versions)
+            rewritten_people = True
+        else:
+            rewritten_people = False
+        updates.append((row, rewritten_people))
+        if stored is not None:
+            replaced_sources.append(stored.source_row_id)
+        rows.sources.append(_source_row(norm, old.id, hashes, keys, now))
+        rows.changes.append({"bill_id": old.id, "run_id": run_id, "change": "update",
+                             "changed_fields": changed_fields, "detected_at": now})
+        verdicts = {o.source_id: (o.status, o.status_label, o.upstream_status) for o in rivals}
+        verdicts[source_id] = (norm.status.status, norm.status_label(), bill.upstream_status)
+        rows.disagreements += _disagreements(old.id, run_id, owner, status.status, new_label, verdicts,
+                                             open_rows.get(old.id, {}), now, db)
+    for chunk in _chunks(rewritten):
+        db.execute(delete(Action).where(Action.bill_id.in_(chunk)))
+    people = [row["id"] for row, rewritten_people in updates if rewritten_people]
+    for chunk in _chunks(people):
+        for table in (Sponsor, BillVersion):
+            db.execute(delete(table).where(table.bill_id.in_(chunk)))
+    for chunk in _chunks(replaced_sources):  # only this source's row; other sources' rows stay
+        db.execute(delete(BillSource).where(BillSource.id.in_(chunk)))
+    for chunk in _chunks([row for row, _ in updates]):
+        db.execute(update(Bill), chunk)
+
+
+def best_upstream_status(claims: Iterable[tuple[str, str | None]]) -> str | None:
+    """The bill-level status claim of the highest-ranked source that makes one."""
+    ranked = sorted((source_rank(source), claim) for source, claim in claims if claim)
+    return ranked[0][1] if ranked else None
 
 
 def _confirmation(stored, bill: ScrapedBill) -> tuple[int, int | None, datetime, bool]:
     """(source row, bill id if this source is the bill's primary, fetched at, is it a new day).
     Only a new day can make a scheduled action due or end a session."""
     primary = stored.primary_source == bill.source_id
-    new_day = primary and _day(stored.fetched_at) < bill.fetched_at.date()
+    new_day = primary and _day(stored.bill_fetched_at) < bill.fetched_at.date()
     return stored.source_row_id, stored.id if primary else None, bill.fetched_at, new_day
 
 
 def _confirm_unchanged(db: Session, confirmed: list[tuple[int, int | None, datetime, bool]],
                        run_id: int | None) -> int:
-    """The source fetched the same content again: record the newer fetch time (provenance), and
-    re-derive the few bills whose status depends on the date rather than the content: a scheduled
-    action now due, or a session that has ended since. Returns the status changes recorded."""
+    """The source fetched the same content again: record the newer fetch time (provenance; never an
+    older one), and re-derive the few bills whose status depends on the date rather than the
+    content: a scheduled action now due, or a session or carry-over that has ended since. Returns the
+    status changes recorded."""
     by_time: dict[datetime, tuple[list[int], list[int], list[int]]] = defaultdict(lambda: ([], [], []))
     for source_row_id, bill_id, fetched_at, new_day in confirmed:
-        rows, bills, recheck = by_time[fetched_at]
-        rows.append(source_row_id)
+        source_rows, bills, recheck = by_time[fetched_at]
+        source_rows.append(source_row_id)
         if bill_id is not None:
             bills.append(bill_id)
             if new_day:
                 recheck.append(bill_id)
     due: list[int] = []
-    for fetched_at, (rows, bills, recheck) in by_time.items():
+    for fetched_at, (source_rows, bills, recheck) in by_time.items():
         for chunk in _chunks(recheck):
-            due += _time_sensitive(db, chunk, fetched_at.date())
+            due += _time_sensitive(db, chunk, fetched_at)
         for chunk in _chunks(bills):
-            db.execute(update(Bill).where(Bill.id.in_(chunk)).values(fetched_at=fetched_at))
-        for chunk in _chunks(rows):
-            db.execute(update(BillSource).where(BillSource.id.in_(chunk)).values(fetched_at=fetched_at))
+            db.execute(update(Bill).where(Bill.id.in_(chunk), Bill.fetched_at < fetched_at)
+                       .values(fetched_at=fetched_at))
+        for chunk in _chunks(source_rows):
+            db.execute(update(BillSource).where(BillSource.id.in_(chunk), BillSource.fetched_at < fetched_at)
+                       .values(fetched_at=fetched_at))
     if not due:
         return 0
     from tracker.reclassify import reclassify  # reclassify builds on this module
 
-    return reclassify(db, run_id=run_id, bill_ids=due).status_changes
+    return reclassify(db, run_id=run_id, bill_ids=due, lock=False).status_changes
 
 
-def _day(value: datetime) -> date:
-    # SQLite hands back naive datetimes for timezone-aware columns; all of ours are UTC.
-    return (value if value.tzinfo else value.replace(tzinfo=UTC)).astimezone(UTC).date()
-
-
-def _time_sensitive(db: Session, bill_ids: list[int], as_of: date) -> list[int]:
-    """Bills (stored as of an earlier fetch) whose derived status may differ on `as_of`."""
-    scheduled = {bill_id for bill_id, when in db.execute(
-        select(Action.bill_id, Action.date).where(Action.bill_id.in_(bill_ids),
-                                                  cast(Action.classes, Text).like('%"x-scheduled"%')))
-        if when is not None and when <= as_of}
-    ended = {row.id for row in db.execute(
-        select(Bill.id, Bill.fetched_at, Bill.status, LegislativeSession.final_action_date)
-        .join(LegislativeSession, LegislativeSession.id == Bill.session_id)
-        .where(Bill.id.in_(bill_ids), LegislativeSession.final_action_date.is_not(None),
-               Bill.status.not_in(("enacted", "vetoed", "failed", "adopted"))))
-        if _day(row.fetched_at) <= row.final_action_date < as_of}
-    return sorted(scheduled | ended)
+def _time_sensitive(db: Session, bill_ids: list[int], fetched_at: datetime) -> list[int]:
+    """Bills (stored as of an earlier fetch) whose derived status may differ when judged at `fetched_at`:
+    a scheduled action now due, or a calendar date (a session's end, a carry-over's end) passed since.
+    Dates are the legislature's; the calendar is read from the calendar files, the one source of truth
+    (review row M3)."""
+    scheduled: dict[int, list[date]] = defaultdict(list)
+    for bill_id, when in db.execute(select(Action.bill_id, Action.date).where(
+            Action.bill_id.in_(bill_ids), cast(Action.classes, Text).like('%"x-scheduled"%'))):
+        if when is not None:
+            scheduled[bill_id].append(when)
+    due = []
+    for row in db.execute(select(Bill.id, Bill.jurisdiction_id, Bill.fetched_at, Bill.status,
+                                 Bill.override_possible, LegislativeSession.identifier)
+                          .join(LegislativeSession, LegislativeSession.id == Bill.session_id)
+                          .where(Bill.id.in_(bill_ids))):
+        before = as_of_date(row.jurisdiction_id, utc(row.fetched_at))
+        after = as_of_date(row.jurisdiction_id, fetched_at)
+        if any(before < when <= after for when in scheduled.get(row.id, ())):
+            due.append(row.id)
+            continue
+        if row.status in ("enacted", "failed", "adopted") or (row.status == "vetoed" and not row.override_possible):
+            continue  # no calendar date moves these
+        calendar = session_calendar(row.jurisdiction_id, row.identifier)
+        if any(boundary is not None and before <= boundary < after
+               for boundary in (calendar.final_action_date, calendar.carried_over_until)):
+            due.append(row.id)
+    return sorted(due)
 
 
 class _Rival(NamedTuple):
@@ -467,10 +665,7 @@ class _Rival(NamedTuple):
     status: str | None
     status_label: str | None
     upstream_status: str | None
-
-
-# Bill columns the merge fills from every source by precedence (tracker/merge.py).
-_MERGED_COLUMNS = frozenset({"title", "summary", "introduced_on", "origin_chamber", "kind", "chapter"})
+    history: str
 
 
 def _typed(merged: dict) -> dict:
@@ -496,7 +691,8 @@ def _merge_context(db: Session, bill_ids: list[int]) -> tuple[dict, dict]:
     for chunk in _chunks(bill_ids):
         legacy = set()
         for row in db.execute(select(BillSource.bill_id, BillSource.source_id, BillSource.fields,
-                                     BillSource.status, BillSource.status_label, BillSource.upstream_status)
+                                     BillSource.status, BillSource.status_label, BillSource.upstream_status,
+                                     BillSource.history)
                               .where(BillSource.bill_id.in_(chunk))):
             others[row.bill_id].append(_Rival(*row))
             if not row.fields:
@@ -594,21 +790,19 @@ def get_cursor(db: Session, source_id: str, key: str) -> str | None:
                                                        SourceCursor.key == key)).scalar_one_or_none()
 
 
-def _source_row(norm: NormalizedBill, bill_id: int, hashes: dict[str, str]) -> dict:
+def _source_row(norm: NormalizedBill, bill_id: int, hashes: dict[str, str], keys: list[str],
+                now: datetime) -> dict:
+    """This source's row for the bill: its record as read, its hashes and history keys, the merge
+    fields it supplied, and the status derived from its own actions alone."""
     bill = norm.scraped
     return {"bill_id": bill_id, "source_id": bill.source_id, "url": bill.source_url,
             "fetched_at": bill.fetched_at, "content_hash": norm.content_hash,
-            "raw": bill.raw, "field_hashes": hashes}
-
-
-def _source_extras(norm: NormalizedBill, now: datetime) -> dict:
-    """The merge columns of a bill_source row: upstream identity, fields, this source's own status."""
-    bill = norm.scraped
-    return {"upstream_id": getattr(bill, "upstream_id", None),
+            "raw": bill.raw, "field_hashes": hashes, "action_keys": keys, "history": bill.history,
+            "upstream_id": getattr(bill, "upstream_id", None),
             "upstream_scope": getattr(bill, "upstream_scope", None),
             "upstream_hash": getattr(bill, "upstream_hash", None), "fields": source_fields(norm),
             "status": norm.status.status, "status_label": norm.status_label(),
-            "upstream_status": getattr(bill, "upstream_status", None), "last_seen_at": now,
+            "upstream_status": bill.upstream_status, "last_seen_at": now,
             "stale": False, "stale_since": None}
 
 

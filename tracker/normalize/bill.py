@@ -121,18 +121,42 @@ def classify_actions(jurisdiction: str, actions: Sequence[ScrapedAction], as_of:
             for a in actions]
 
 
+@dataclass(slots=True)
+class Derived:
+    """A bill's actions in date order, their classes, and the status they give."""
+
+    order: list[int]  # indices into the actions given, in date order
+    actions: list[ScrapedAction]
+    classifications: list[Classification]
+    status: StatusResult
+
+
+def derive_bill(jurisdiction: str, session: str, kind: str, origin_chamber: str | None,
+                actions: Sequence[ScrapedAction], fetched_at: datetime, upstream_status: str | None = None,
+                *, own_table: bool = True) -> Derived:
+    """The one derivation: `tracker parse` (one source's record), ingest (the bill's merged history
+    and fields) and `tracker reclassify` (stored rows) all call this, so the same facts give the same
+    status through any path (review rows H1, M4). Judged on the fetch date where the legislature
+    sits: actions dated later are only scheduled."""
+    as_of = as_of_date(jurisdiction, fetched_at)
+    order = chronological_order([a.date for a in actions])
+    ordered = [actions[i] for i in order]
+    classifications = classify_actions(jurisdiction, ordered, as_of, own_table=own_table)
+    status = derive_for(jurisdiction, session, kind, origin_chamber, [(a.date, a.actor) for a in ordered],
+                        classifications, as_of, upstream_status)
+    return Derived(order, ordered, classifications, status)
+
+
 def normalize_bill(scraped: ScrapedBill, content_hash: str | None = None, *, own_table: bool = True
                    ) -> NormalizedBill:
-    as_of = as_of_date(scraped.jurisdiction, scraped.fetched_at)  # later-dated actions are only scheduled
-    actions = [scraped.actions[i] for i in chronological_order([a.date for a in scraped.actions])]
-    classifications = classify_actions(scraped.jurisdiction, actions, as_of, own_table=own_table)
+    derived = derive_bill(scraped.jurisdiction, scraped.session, scraped.kind, scraped.origin_chamber,
+                          scraped.actions, scraped.fetched_at, scraped.upstream_status, own_table=own_table)
     return NormalizedBill(
         scraped=scraped,
         key=bill_key(scraped.jurisdiction, scraped.session, scraped.identifier),
         identifier=canonical_identifier(scraped.identifier),
-        actions=actions,
-        classifications=classifications,
-        status=derive_for(scraped.jurisdiction, scraped.session, scraped.kind, scraped.origin_chamber,
-                          [(a.date, a.actor) for a in actions], classifications, as_of, scraped.upstream_status),
+        actions=derived.actions,
+        classifications=derived.classifications,
+        status=derived.status,
         content_hash=content_hash or scraped.content_hash(),
     )
