@@ -58,8 +58,8 @@ class RuleTable:
 
     def match(self, cleaned: str) -> tuple[tuple[str, ...], dict[str, str]] | None:
         """(classes, facts) of the rules that match, or None when none does."""
-        if self.prefix is not None:
-            cleaned = self.prefix.sub("", cleaned, count=1)
+        if self.prefix is not None and (owner := self.prefix.match(cleaned)):
+            cleaned = cleaned[owner.end():]  # only at the start of the text
         classes: list[str] = []
         facts: dict[str, str] = {}
         for rule in self.rules:
