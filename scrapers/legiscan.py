@@ -177,7 +177,8 @@ def canonical_legiscan_session(state: str, session: dict) -> str:
         elif match := _WORD.search(name):
             number = _WORDS[match.group(1).lower()]
         # Unnumbered specials keep LegiScan's session id, so two of them never share a key.
-        return f"{start}S{number}" if number else f"{start}SP{session.get('session_id', '')}"
+        special = f"{start}S{number}" if number else f"{start}SP{session.get('session_id', '')}"
+        return canonical_session(state, special)  # the calendars map it onto the state's own name
     return canonical_session(state, str(start) if start == end else f"{start}-{end}")
 
 

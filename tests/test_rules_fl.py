@@ -214,7 +214,7 @@ def _norm(items, identifier):
 
 @pytest.mark.parametrize("identifier, label, chapter, into", [
     ("SB 1000", "failed/tabled", None, None),  # KNOWN_DISAGREEMENTS
-    ("HB 893", "vetoed", None, None),  # the companion the Governor vetoed
+    ("HB 893", "vetoed (override possible)", None, None),  # vetoed after sine die: the 2027 session may override it
     ("HB 1001", "failed/incorporated", None, "CS/CS/SB 1134"),  # "Laid on Table, refer to CS/CS/SB 1134"
     ("SB 1004", "enacted/signed", "2026-76", None),  # its own chapter, not the companion's 2026-78
     ("HB 1009", "failed/incorporated", None, "CS/HB 925"),  # "Died in Rules, companion bill(s) passed"

@@ -154,7 +154,7 @@ KNOWN_DISAGREEMENTS: dict[str, tuple[str | None, str]] = {}
 def test_enacted_and_vetoed_agree_with_open_states(session):
     _, report = session
     assert {d.key: (d.upstream, d.ours) for d in report.disagreements} == KNOWN_DISAGREEMENTS
-    assert (report.upstream["enacted"], report.ours["enacted"], report.both["enacted"]) == (77, 77, 77)
+    assert (report.upstream["enacted"], report.ours["enacted"], report.both["enacted"]) == (74, 74, 74)  # bills only: resolutions are counted apart (tracker.normalize.agreement)
     assert report.upstream["vetoed"] == report.ours["vetoed"] == 0
 
 

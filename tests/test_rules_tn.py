@@ -206,7 +206,7 @@ def test_whole_session_114_is_read_by_our_tables(session_114):
 def test_session_114_agrees_with_open_states_but_for_the_known_disagreements(session_114):
     _, report = session_114
     assert {d.key: (d.upstream, d.ours) for d in report.disagreements} == KNOWN_DISAGREEMENTS
-    assert (report.upstream["enacted"], report.ours["enacted"], report.both["enacted"]) == (1692, 1693, 1692)
+    assert (report.upstream["enacted"], report.ours["enacted"], report.both["enacted"]) == (560, 561, 560)  # bills only: resolutions are counted apart (tracker.normalize.agreement)
     assert (report.upstream["vetoed"], report.ours["vetoed"], report.both["vetoed"]) == (1, 1, 1)
 
 
@@ -214,19 +214,19 @@ def test_whole_special_session_114s1(session_114s1):
     _, report = session_114s1
     assert (report.bills, report.actions, report.problems, report.without_status) == (19, 342, [], 0)
     assert (report.unclassified_actions, report.unclassified_by_rules, report.basis["upstream"]) == (0, 0, 0)
-    assert (report.upstream["enacted"], report.ours["enacted"], report.both["enacted"]) == (11, 11, 11)
+    assert (report.upstream["enacted"], report.ours["enacted"], report.both["enacted"]) == (6, 6, 6)  # bills only: resolutions are counted apart (tracker.normalize.agreement)
     assert report.disagreements == []
 
 
 def test_signed_joint_resolutions_are_real_signatures_but_not_laws(session_114):
-    # 1,692 "enacted" in Open States' labels and ours; 1,132 of them are joint resolutions (memorials,
-    # honours, confirmations) that art. III §18 sends to the Governor: signed, but no chapter follows.
-    # Only the bills carry a public or private chapter.
+    # 1,132 joint resolutions (memorials, honours, confirmations) that art. III §18 sends to the Governor:
+    # signed, but no chapter follows, so they are adopted, not laws (tracker.normalize.status). Only the
+    # bills carry a public or private chapter.
     bills, _ = session_114
     enacted = [normalize_bill(b) for b in bills.values() if b.kind == BillKind.JOINT_RESOLUTION
                and any(a.text == "Signed by Governor." for a in b.actions)]
     assert len(enacted) == 1132
-    assert all(n.status.status == "enacted" and n.status.chapter is None for n in enacted)
+    assert all(n.status.status == "adopted" and n.status.chapter is None for n in enacted)
     # Proposed constitutional amendments are not presented to the Governor: adopted by both chambers.
     sjr1 = normalize_bill(bills["SJR 0001"]).status
     assert (sjr1.status, sjr1.basis) == ("adopted", "state")

@@ -200,3 +200,85 @@ def test_bill_before_the_governor_at_adjournment_is_not_declared_dead():
     result = derive(act(1, "passage"), act(2, "passage", actor=U), act(3, "executive-receipt", actor=G),
                     session_ended=date(2024, 5, 17))
     assert result.status == BillStatus.TO_GOVERNOR
+
+
+# --- Issue #8/#9 engine rules ------------------------------------------------------------------------
+
+def test_a_resolution_the_governor_signs_is_a_law_only_with_a_session_law_number():
+    steps = [act(1, "passage"), act(2, "passage", actor=U), act(3, "executive-receipt", actor=G)]
+    honorary = derive(*steps, act(4, "executive-signature", actor=G), kind=BillKind.JOINT_RESOLUTION)
+    assert (honorary.status, honorary.enacted_how) == (BillStatus.ADOPTED, None)  # TN "Signed by Governor."
+    law = derive(*steps, act(4, "executive-signature", actor=G, chapter="P.L.2026, JR-3"),
+                 kind=BillKind.JOINT_RESOLUTION)  # NJ "Approved P.L.2026, JR-3."
+    assert (law.status, law.enacted_how, law.chapter) == (BillStatus.ENACTED, EnactedHow.SIGNED, "P.L.2026, JR-3")
+    # Signed and transmitted on one day, in either order: still adopted, never back before the Governor.
+    same_day = derive(act(1, "passage"), act(2, "passage", actor=U), act(3, "executive-signature", actor=G),
+                      act(3, "executive-receipt", actor=G), kind=BillKind.JOINT_RESOLUTION)
+    assert same_day.status == BillStatus.ADOPTED
+
+
+def test_a_federal_joint_resolution_goes_to_the_president_like_a_bill():
+    # Review row H5, with the real us.toml wording (../shared/review-2026-12/engine_cases.py).
+    rows = [("2025-02-01", "Introduced in House", L),
+            ("2025-02-10", "Passed/agreed to in House: On passage Passed by recorded vote: 220 - 210.", L),
+            ("2025-03-01", "Passed/agreed to in Senate: Passed Senate without amendment by Yea-Nay Vote. 52 - 47.", U),
+            ("2025-03-05", "Presented to President.", G), ("2025-03-14", "Signed by President.", G)]
+    seen = []
+    for n in range(2, len(rows) + 1):
+        actions = [StatusAction(date.fromisoformat(d), classify_dated("us", t, date.fromisoformat(d), TODAY).classes,
+                                o) for d, t, o in rows[:n]]
+        seen.append(derive_status(actions, kind=BillKind.JOINT_RESOLUTION, origin_chamber=L, as_of=TODAY,
+                                  executive_resolutions=True).status)
+    assert seen == [BillStatus.PASSED_ORIGIN, BillStatus.PASSED_SECOND, BillStatus.TO_GOVERNOR, BillStatus.ENACTED]
+
+
+def test_a_revived_bill_takes_the_reviving_actions_date():
+    # Review row L2: tabled, then reported again.
+    result = derive(act(10, "introduction"), act(11, "referral-committee"),
+                    act(20, "committee-passage-favorable", "referral-committee"), act(25, "committee-failure", "x-tabled"),
+                    act(28, "committee-passage-favorable"))
+    assert (result.status, result.status_date, result.cause_index) == (BillStatus.PASSED_COMMITTEE, date(2024, 1, 28), 4)
+
+
+def test_a_pocket_veto_cannot_be_overridden():
+    # Review row L3: NY "POCKET VETO" (rules/ny.toml) carries the veto and its end.
+    classes = classify_dated("ny", "POCKET VETO", date(2025, 12, 22), TODAY).classes
+    result = derive(act(1, "passage", actor=U), act(2, "passage"), act(3, "executive-receipt", actor=G),
+                    StatusAction(date(2024, 1, 4), classes, G), origin_chamber=U)
+    assert (result.status, result.override_possible) == (BillStatus.VETOED, False)
+
+
+def test_a_line_veto_and_a_signature_on_separate_lines_is_a_partial_veto():
+    # Review row L4: NY writes "LINE VETO" and "SIGNED CHAP.53" as two lines.
+    result = derive(act(1, "passage", actor=U), act(2, "passage"), act(3, "executive-receipt", actor=G),
+                    act(9, "executive-veto-line-item", actor=G), act(9, "executive-signature", actor=G),
+                    origin_chamber=U)
+    assert (result.status, result.enacted_how, result.partial_veto) == (BillStatus.ENACTED, EnactedHow.SIGNED, True)
+
+
+def test_prefiled_only_before_the_session_opens():
+    assert derive(act(3, "filing"), session_started=date(2024, 1, 10)).prefiled
+    assert not derive(act(15, "filing"), session_started=date(2024, 1, 10)).prefiled  # FL "Filed" in session
+    assert derive(act(15, "filing")).prefiled  # no calendar: as the source says
+
+
+def test_a_later_failure_clears_an_earlier_incorporation():
+    result = derive(act(1, "introduction"), act(2, "x-incorporated", into="SB 5"), act(3, "x-tabled"))
+    assert (result.failed_how, result.incorporated_into) == (FailedHow.TABLED, None)
+
+
+def test_the_override_window_follows_the_states_rule():
+    vetoed = [act(1, "passage"), act(2, "passage", actor=U), act(3, "executive-veto", actor=G)]
+    closed = derive(*vetoed, session_ended=date(2024, 3, 1), as_of=date(2024, 6, 1))
+    assert closed.override_possible is False
+    # FL art. III §8(b): a veto after sine die can be taken up at the next regular session.
+    still_open = derive(*vetoed, session_ended=date(2024, 3, 1), override_until=date(2025, 5, 2),
+                        as_of=date(2024, 6, 1))
+    assert (still_open.status, still_open.override_possible) == (BillStatus.VETOED, True)
+
+
+def test_a_date_the_text_states_is_the_status_date():
+    # OK "Approved by Governor 06/10/2025" is entered on 05/30.
+    result = derive(act(1, "executive-signature", actor=G, on="06/10/2025"))
+    assert result.status_date == date(2025, 6, 10)
+    assert derive(act(1, "executive-signature", actor=G, on="13/45/2025")).status_date == date(2024, 1, 1)

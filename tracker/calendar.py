@@ -76,6 +76,13 @@ class SessionCalendar:
     # For carry_over = "explicit": the last day a bill continued from this session can still act
     # (the end of the session it was continued to). After it, a continued bill with no action dies.
     carried_over_until: date | None = None
+    # Where a state lets a later session act on a veto (FL art. III §8(b)): the last day an override is
+    # still possible. Otherwise the override window closes with final_action_date.
+    override_until: date | None = None
+    # Other spellings of this session used by other sources (LegiScan "2026" for Colorado's "2026A",
+    # Open States "2025" and "2026" for Oklahoma's 60th Legislature): tracker.normalize.identifiers
+    # maps them onto `identifier`, so one bill from several sources is one bill (review row H6).
+    aliases: tuple[str, ...] = ()
     # Where the calendar's dates come from (a statute, the legislature's site, the data itself).
     source: str | None = None
 
@@ -95,8 +102,25 @@ def _calendars() -> dict[tuple[str, str], SessionCalendar]:
             key = (entry["jurisdiction"], entry["identifier"])
             if key in calendars:
                 raise ValueError(f"{path.name}: session {key} is listed twice")
-            calendars[key] = SessionCalendar(**entry)
+            calendars[key] = SessionCalendar(**(entry | {"aliases": tuple(entry.get("aliases", ()))}))
     return calendars
+
+
+@cache
+def _aliases() -> dict[tuple[str, str], str]:
+    found: dict[tuple[str, str], str] = {}
+    for (jurisdiction, identifier), calendar in _calendars().items():
+        for alias in calendar.aliases:
+            key = (jurisdiction, alias)
+            if key in found or key in _calendars():
+                raise ValueError(f"session alias {alias!r} of {jurisdiction} names two sessions")
+            found[key] = identifier
+    return found
+
+
+def session_for_alias(jurisdiction: str, spelling: str) -> str | None:
+    """Our identifier for another source's spelling of a session, if the calendars list it."""
+    return _aliases().get((jurisdiction, spelling))
 
 
 def session_calendar(jurisdiction: str, identifier: str) -> SessionCalendar:

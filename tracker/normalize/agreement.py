@@ -2,7 +2,10 @@
 
 Open States labels each action with OCD classes. Read on their own, in date order, those labels
 name a final outcome: `enacted` (a signature, `became-law`, or an override after a veto) or
-`vetoed` (a veto with nothing after it that makes law). `compare_session` derives our status for
+`vetoed` (a veto with nothing after it that makes law). Outcomes are compared for bills, the
+legislation that can become law: a resolution the Governor signs is `adopted` for us unless it has a
+session-law number, and Open States' labels cannot tell the two apart, so resolutions are counted
+(`resolutions`) but not compared. `compare_session` derives our status for
 every bill of a session and sets it beside that outcome, bill by bill, so a disagreement can be
 read and reviewed. It also counts actions and distinct strings left unclassified: by us (after
 every layer), by us without the upstream layer, and by Open States itself (no label at all).
@@ -58,6 +61,7 @@ class SessionReport:
     both: Counter = field(default_factory=Counter)
     disagreements: list[Disagreement] = field(default_factory=list)
     without_status: int = 0
+    resolutions: int = 0  # not compared (see the module docstring)
     basis: Counter = field(default_factory=Counter)
     actions: int = 0
     unclassified_actions: int = 0  # by us, every layer
@@ -104,6 +108,10 @@ def _count(report: SessionReport, norm: NormalizedBill) -> None:
     if not status.status:
         report.without_status += 1
     report.basis[str(status.basis)] += 1
+    _count_actions(report, norm)
+    if norm.scraped.kind != "bill":
+        report.resolutions += 1
+        return
     ours = str(status.status) if str(status.status) in OUTCOMES else None
     theirs = upstream_outcome(norm.scraped)
     for outcome in OUTCOMES:
@@ -114,6 +122,9 @@ def _count(report: SessionReport, norm: NormalizedBill) -> None:
         decisive = (norm.actions[status.cause_index].text if status.cause_index is not None
                     else f"({status.basis})")
         report.disagreements.append(Disagreement(norm.key, theirs, str(status.status), str(status.basis), decisive))
+
+
+def _count_actions(report: SessionReport, norm: NormalizedBill) -> None:
     for action, classified in zip(norm.actions, norm.classifications, strict=True):
         shape = _shape(action.text)
         report.actions += 1

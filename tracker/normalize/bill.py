@@ -112,6 +112,8 @@ def derive_for(jurisdiction: str, session: str, kind: str, origin_chamber: str |
         carried_over_until=calendar.carried_over_until,
         executive_resolutions=jurisdiction in EXECUTIVE_JOINT_RESOLUTIONS,
         upstream_status=upstream_status,
+        session_started=calendar.start_date,
+        override_until=calendar.override_until,
     )
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+from tracker.calendar import session_for_alias
+
 # Letters (the type), digits (zero padding dropped), and an optional one-letter special-session suffix
 # (FL writes "HB 3F" for House Bill 3 of special session F).
 _IDENTIFIER = re.compile(r"^\s*([A-Za-z]+(?:[ .]+[A-Za-z]+)*)[\s.]*0*(\d+)([A-Za-z])?\s*$")
@@ -85,8 +87,9 @@ def canonical_session(jurisdiction: str, raw: str) -> str:
     if jurisdiction in ODD_YEAR_BIENNIA and re.fullmatch(r"\d{4}", compact):
         start = int(compact)
         start -= 0 if start % 2 else 1  # biennia start in odd years
-        return f"{start}{start + 1}"
-    return compact
+        compact = f"{start}{start + 1}"
+    # Another source's spelling of a session the calendars know (review row H6): one bill, one key.
+    return session_for_alias(jurisdiction, compact) or compact
 
 
 def identifier_prefix(identifier: str) -> str:

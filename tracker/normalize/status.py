@@ -19,6 +19,14 @@ applied to each action (oldest first):
   later passes a chamber or committee is alive again (reconsideration), with that action's date
   and cause; a referral alone does not revive it.
 * A signature and a line-item veto on the same bill (one line or two) set `partial_veto`.
+* A resolution the Governor signs is a law only with a session-law number (NJ "Approved P.L.2026,
+  JR-3"); without one (a TN honorary joint resolution, "Signed by Governor.") it is `adopted`.
+  Federal joint resolutions (`executive_resolutions`) go to the President like bills.
+* `filing` sets `prefiled` only before the session opens (`session_started`), when that is known.
+* A date the action's own text states (fact `on`, OK "Approved by Governor 06/10/2025", entered
+  days later) is the status date; the action's date still decides whether it is scheduled.
+* A veto's override window closes at `override_until` where a state lets the next session act on it
+  (FL art. III §8(b)), otherwise at the session's end.
 * `x-carried-over` sets the `carried_over` flag; any later status-moving action clears it.
 * If the session is over (`session_ended` is before `as_of`) and the bill is still pending, not
   carried over and not before the Governor, it `failed` / `died_at_adjournment` on the session's
@@ -112,6 +120,18 @@ def _says_more(claimed: BillStatus, ours: BillStatus, basis: StatusBasis) -> boo
     return _rank(claimed) > _rank(ours)
 
 
+def _stated_date(action: StatusAction) -> date | None:
+    """The date an action's text states for itself (fact `on`: MM/DD/YYYY or M/D/YY), if it reads."""
+    raw = action.facts.get("on")
+    if not raw:
+        return None
+    try:
+        month, day, year = (int(part) for part in raw.split("/"))
+        return date(year + 2000 if year < 100 else year, month, day)
+    except ValueError:
+        return None
+
+
 def chronological_order(dates: Sequence[date | None]) -> list[int]:
     """Indices of actions in date order. A list whose first dated action is later than its last is
     newest first (Open States' Colorado output) and is read backwards; then a stable sort by date
@@ -141,6 +161,8 @@ def derive_status(
     carried_over_until: date | None = None,
     executive_resolutions: bool = False,
     upstream_status: str | None = None,
+    session_started: date | None = None,
+    override_until: date | None = None,
 ) -> StatusResult:
     rung = -1  # index into LADDER
     outcome: BillStatus | None = None
@@ -171,7 +193,7 @@ def derive_status(
             continue
         moved = False
         chapter = action.facts.get("chapter", chapter)
-        if "filing" in classes:
+        if "filing" in classes and (session_started is None or action.date is None or action.date < session_started):
             prefiled = True
 
         if outcome == BillStatus.FAILED and classes & _REVIVING:
@@ -200,7 +222,7 @@ def derive_status(
             if is_resolution and len(passed_by) >= needed:
                 outcome, moved = BillStatus.ADOPTED, True
         if classes & {"enrolled", "executive-receipt"}:
-            if outcome == BillStatus.ADOPTED and "executive-receipt" in classes:
+            if outcome == BillStatus.ADOPTED and "executive-receipt" in classes and not signed:
                 outcome = None  # an adopted resolution sent to the Governor awaits the Governor
             if outcome is None and (not is_resolution or "executive-receipt" in classes):
                 moved |= climb(BillStatus.TO_GOVERNOR)
@@ -220,7 +242,10 @@ def derive_status(
             line_vetoed = True
         if "executive-signature" in classes:
             signed = True
-            if outcome != BillStatus.ENACTED:
+            if is_resolution and not chapter:
+                if outcome not in (BillStatus.ENACTED, BillStatus.ADOPTED):
+                    outcome, override, moved = BillStatus.ADOPTED, False, True  # signed, but no law
+            elif outcome != BillStatus.ENACTED:
                 outcome, enacted_how, override, moved = BillStatus.ENACTED, EnactedHow.SIGNED, False, True
         if "veto-override-passage" in classes and outcome == BillStatus.VETOED:
             overridden_by.append(action.actor or "?")
@@ -246,8 +271,7 @@ def derive_status(
                 if cls in classes:
                     if (outcome, failed_how) != (BillStatus.FAILED, how):
                         outcome, failed_how, moved = BillStatus.FAILED, how, True
-                    if cls == "x-incorporated":
-                        into = action.facts.get("into")
+                    into = action.facts.get("into") if cls == "x-incorporated" else None
                     break
 
         if "x-carried-over" in classes and outcome is None:
@@ -255,7 +279,7 @@ def derive_status(
         elif moved and carried and "x-carried-over" not in classes:
             carried = False
         if moved:
-            status_date, cause = action.date, index
+            status_date, cause = _stated_date(action) or action.date, index
             basis = _LAYER_BASIS.get(action.layer, StatusBasis.STATE)
 
     status = outcome or (LADDER[rung] if rung >= 0 else BillStatus.INTRODUCED)
@@ -273,14 +297,16 @@ def derive_status(
         status, failed_how, status_date, cause, basis = (BillStatus.FAILED, FailedHow.DIED_AT_ADJOURNMENT,
                                                          carried_over_until, None, StatusBasis.CALENDAR)
         carried = False
-    elif session_ended and session_ended < as_of and outcome == BillStatus.VETOED and override:
-        override = False  # the override window closed with the session
+    elif outcome == BillStatus.VETOED and override and (override_until or session_ended) \
+            and (override_until or session_ended) < as_of:
+        override = False  # the override window closed with the session (or the state's later limit)
     claimed = _claimed(upstream_status)
     if claimed is not None and _says_more(claimed[0], status, basis):
         status, basis, cause = claimed[0], StatusBasis.UPSTREAM, None
         enacted_how = claimed[1] if status == BillStatus.ENACTED else None
         failed_how = claimed[1] if status == BillStatus.FAILED else None
-        override = status == BillStatus.VETOED and not (session_ended and session_ended < as_of)
+        window = override_until or session_ended
+        override = status == BillStatus.VETOED and not (window and window < as_of)
         carried = False
         status_date = max((a.date for a in actions if a.date is not None and a.date <= as_of), default=None)
     return StatusResult(
