@@ -57,7 +57,8 @@ def test_ingest_prints_counts_and_is_idempotent(settings):
     assert runs.exit_code == 0 and runs.output.count("va-lis ingest ok") == 2
     changes = runner.invoke(app, ["changes", "--include-new", "--jurisdiction", "va"])
     assert "va-2024-SB487\tnew -> enacted/signed\t2024-04-08\thttps://legacylis.virginia.gov" in changes.output
-    assert runner.invoke(app, ["changes"]).output == ""  # first sightings are not status changes
+    # First sightings are not status changes; an empty answer says so (and how to see them).
+    assert runner.invoke(app, ["changes"]).output == "no status changes (first sightings of new bills: --include-new)\n"
 
 
 def test_ingest_of_a_broken_file_fails_clearly_and_keeps_data(settings, tmp_path):

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from scrapers import REGISTRY, get_source
 from scrapers.base import Batch, ItemProblem, SourceFormatError
@@ -209,8 +209,10 @@ def runs(limit: Annotated[int, typer.Option(help="How many recent runs.")] = 20,
 def changes(since: Annotated[datetime | None, typer.Option(help="Detected on or after (UTC).")] = None,
             jurisdiction: Annotated[str | None, typer.Option(help="Two-letter state.")] = None,
             include_new: Annotated[bool, typer.Option(help="Include first sightings of bills.")] = False,
+            repeats: Annotated[bool, typer.Option(help="Also show a change delivered again (same bill, "
+                                                       "status and cause as an earlier one).")] = False,
             limit: Annotated[int, typer.Option()] = 100) -> None:
-    """Status changes, newest first, each with its source URL and fetch time."""
+    """Status changes, newest first, each with the source URL and fetch time that produced it."""
     _migrate()
     query = (select(StatusChange, Bill).join(Bill).order_by(StatusChange.id.desc()).limit(limit))
     if since:
@@ -218,13 +220,37 @@ def changes(since: Annotated[datetime | None, typer.Option(help="Detected on or 
     if jurisdiction:
         query = query.where(Bill.jurisdiction_id == jurisdiction.lower())
     if not include_new:
-        query = query.where(StatusChange.old_status.is_not(None))
+        query = query.where(StatusChange.first_sighting.is_(False))
+    shown = 0
     with database.session_scope(_engine()) as db:
-        for change, bill in db.execute(query):
+        rows = list(db.execute(query))
+        earlier = _earlier_fingerprints(db, rows) if not repeats else set()
+        for change, bill in rows:
+            if (change.fingerprint, change.id) in earlier:
+                continue
             when = change.action_date.isoformat() if change.action_date else "undated"
-            old = shown_status(change.old_label) if change.old_status is not None else "new"
+            old = "new" if change.first_sighting else shown_status(change.old_label)
+            url = change.source_url or bill.source_url
+            fetched = change.fetched_at or bill.fetched_at
             say(f"{bill.key}\t{old} -> {shown_status(change.new_label, change.basis)}\t{when}\t"
-                       f"{bill.source_url}\tfetched {bill.fetched_at:%Y-%m-%d %H:%M}Z\t{one_line(bill.title)[:80]}")
+                f"{url}\tfetched {fetched:%Y-%m-%d %H:%M}Z\t{one_line(bill.title)[:80]}")
+            shown += 1
+    if not shown:
+        say("no status changes" + (" since " + since.isoformat() if since else "")
+            + ("" if include_new else " (first sightings of new bills: --include-new)"))
+
+
+def _earlier_fingerprints(db, rows) -> set[tuple[str, int]]:
+    """(fingerprint, id) of shown rows whose fingerprint an earlier change of the same bill already had:
+    the same change delivered again is never a second alert."""
+    fingerprints = {change.fingerprint for change, _ in rows if change.fingerprint}
+    if not fingerprints:
+        return set()
+    first = dict(db.execute(select(StatusChange.fingerprint, func.min(StatusChange.id))
+                            .where(StatusChange.fingerprint.in_(fingerprints))
+                            .group_by(StatusChange.fingerprint)).all())
+    return {(change.fingerprint, change.id) for change, _ in rows
+            if change.fingerprint and first.get(change.fingerprint, change.id) < change.id}
 
 
 @app.command()

@@ -33,6 +33,9 @@ class LegislativeSession(SQLModel, table=True):
     start_date: dt.date | None = None
     final_action_date: dt.date | None = None  # after this, nothing pending can still move
     carry_over: str | None = None  # none | explicit | automatic
+    # A hash of the whole calendar entry the stored statuses were derived with: when the calendar files
+    # change, the session's bills are derived again (review row M3).
+    calendar_version: str | None = None
 
 
 class Bill(SQLModel, table=True):

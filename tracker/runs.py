@@ -19,7 +19,7 @@ from tracker.models import RunProblem, ScrapeRun
 from tracker.storage import ingest
 
 log = logging.getLogger(__name__)
-MAX_PROBLEMS_STORED = 1_000
+MAX_PROBLEMS_STORED = 20_000  # a whole session can be held for review (a history file cut short)
 
 
 @dataclass(frozen=True)

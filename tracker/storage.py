@@ -51,7 +51,7 @@ from tracker.models import (
 )
 from tracker.normalize.bill import Derived, NormalizedBill, as_of_date, derive_bill, label_of, normalize_bill, status_label
 from tracker.normalize.identifiers import IdentifierError, bill_key
-from tracker.normalize.status import StatusResult
+from tracker.normalize.status import StatusResult, status_rank
 from tracker.scraped import HISTORY_COMPLETE, HISTORY_CURRENT_ONLY, ScrapedAction, ScrapedBill, ScrapedInstrument
 
 CHUNK = 5_000  # keeps IN lists and executemany batches a sensible size on both databases
@@ -133,21 +133,25 @@ def _day(value: datetime) -> date:
     return utc(value).date()
 
 
-def ensure_session(db: Session, jurisdiction: str, identifier: str) -> int:
+def ensure_session(db: Session, jurisdiction: str, identifier: str, changed: set[int] | None = None) -> int:
     """The session row, created from the calendar files or brought up to date with them: the files
-    are the one source of truth for calendars, the row a copy that follows them (review row M3)."""
+    are the one source of truth for calendars, the row a copy that follows them (review row M3). A
+    session whose calendar changed since its bills were derived is added to `changed`."""
     if db.get(Jurisdiction, jurisdiction) is None:
         db.add(Jurisdiction(id=jurisdiction, name=JURISDICTION_NAMES.get(jurisdiction, jurisdiction.upper()),
                             classification="federal" if jurisdiction == "us" else "state"))
         db.flush()
     calendar = session_calendar(jurisdiction, identifier)
     facts = {"name": calendar.name, "start_date": calendar.start_date,
-             "final_action_date": calendar.final_action_date, "carry_over": calendar.carry_over}
+             "final_action_date": calendar.final_action_date, "carry_over": calendar.carry_over,
+             "calendar_version": hashlib.blake2b(repr(calendar).encode(), digest_size=8).hexdigest()}
     found = db.execute(select(LegislativeSession).where(
         LegislativeSession.jurisdiction_id == jurisdiction, LegislativeSession.identifier == identifier)
     ).scalar_one_or_none()
     if found is not None:
         if any(getattr(found, name) != value for name, value in facts.items()):
+            if changed is not None and found.calendar_version != facts["calendar_version"]:
+                changed.add(found.id)
             for name, value in facts.items():
                 setattr(found, name, value)
             db.flush()
@@ -310,10 +314,11 @@ def _store_bills(db: Session, collected: list[tuple[str, ScrapedBill, dict[str, 
                  result: IngestResult, run_id: int | None, now: datetime, seen_upstream: set[tuple[str, str]],
                  allow_history_rewrite: bool) -> None:
     sessions: dict[tuple[str, str], int] = {}
+    recalendared: set[int] = set()
     for _, bill, _, _ in collected:
         scope = (bill.jurisdiction, bill.session)
         if scope not in sessions:
-            sessions[scope] = ensure_session(db, *scope)
+            sessions[scope] = ensure_session(db, *scope, changed=recalendared)
 
     # One query: every stored bill of these sessions, with this batch's source rows where they exist.
     source_ids = {bill.source_id for _, bill, _, _ in collected}
@@ -321,7 +326,7 @@ def _store_bills(db: Session, collected: list[tuple[str, ScrapedBill, dict[str, 
     sources_by_key: dict[tuple[str, str], Any] = {}
     for row in db.execute(
         select(Bill.key, Bill.id, Bill.status, Bill.enacted_how, Bill.failed_how, Bill.carried_over,
-               Bill.override_possible, Bill.fetched_at.label("bill_fetched_at"),
+               Bill.override_possible, Bill.status_basis, Bill.fetched_at.label("bill_fetched_at"),
                Bill.source_id.label("primary_source"), BillSource.id.label("source_row_id"),
                BillSource.source_id, BillSource.content_hash, BillSource.field_hashes, BillSource.upstream_hash,
                BillSource.stale, BillSource.fetched_at, BillSource.action_keys)
@@ -398,6 +403,18 @@ def _store_bills(db: Session, collected: list[tuple[str, ScrapedBill, dict[str, 
     result.disagreements += len(rows.disagreements)
     if confirmed:
         result.status_changes += _confirm_unchanged(db, confirmed, run_id)
+    if recalendared:
+        # The calendar files changed since these sessions' bills were derived: derive them again now.
+        from tracker.reclassify import reclassify
+
+        ids = list(db.execute(select(Bill.id).where(Bill.session_id.in_(recalendared))).scalars())
+        result.status_changes += reclassify(db, run_id=run_id, bill_ids=ids, lock=False).status_changes
+
+
+def _evidence(status: str | None, basis: str | None) -> int:
+    """How far a status's own actions take a bill: a status inferred from the calendar or the default
+    proves nothing beyond the bill's existence."""
+    return -1 if basis in ("calendar", "default") else status_rank(status)
 
 
 def _shrunk(key: str, bill: ScrapedBill, stored_keys: list[str], new_keys: list[str]) -> ItemProblem | None:
@@ -513,8 +530,14 @@ def _update_changed(db: Session, changed: list, sessions: dict, rows: _Rows, run
         primary_fields = next((o.fields for o in rivals if o.source_id == old.primary_source), None)
         history = histories.get(old.id, [])
         if bill.history == HISTORY_COMPLETE:
-            take = takes_actions(source_id, len(bill.actions), old.primary_source,
-                                 None if primary_fields is None else primary_fields.get("actions"))
+            owner_count = None if primary_fields is None else primary_fields.get("actions")
+            take = takes_actions(source_id, len(bill.actions), old.primary_source, owner_count)
+            if (take and source_id != old.primary_source and owner_count and len(bill.actions) < owner_count
+                    and _evidence(norm.status.status, norm.status.basis) < _evidence(old.status, old.status_basis)):
+                # A better-ranked source whose history is shorter and reads less than the stored one
+                # (it lags, or gives only part): it never rolls the status back. Its reading is kept
+                # beside the bill as a disagreement; the richer history stays.
+                take = False
         else:
             take = not history  # a current-only feed owns a history only where there is none
         actions, action_sources = _merged_history(bill, history, old.primary_source, take, partial_sources)

@@ -95,8 +95,14 @@ _LAYER_BASIS = {"state": StatusBasis.STATE, "generic": StatusBasis.GENERIC, "ups
 _OUTCOMES = frozenset({BillStatus.ENACTED, BillStatus.VETOED, BillStatus.FAILED, BillStatus.ADOPTED})
 
 
-def _rank(status: BillStatus) -> int:
-    return len(LADDER) if status in _OUTCOMES else LADDER.index(status)
+def status_rank(status: str | None) -> int:
+    """Rungs 0-5 of the ladder, every outcome above them; no status below everything."""
+    if status is None:
+        return -1
+    return len(LADDER) if status in _OUTCOMES else LADDER.index(BillStatus(status))
+
+
+_rank = status_rank
 
 
 def _claimed(label: str | None) -> tuple[BillStatus, EnactedHow | FailedHow | None] | None:
@@ -245,7 +251,9 @@ def derive_status(
             if is_resolution and not chapter:
                 if outcome not in (BillStatus.ENACTED, BillStatus.ADOPTED):
                     outcome, override, moved = BillStatus.ADOPTED, False, True  # signed, but no law
-            elif outcome != BillStatus.ENACTED:
+            elif outcome != BillStatus.ENACTED or enacted_how == EnactedHow.CHAPTERED:
+                # A signature says more than a chapter number, whichever of the two lines comes first
+                # on the day (VA "Approved by Governor-Chapter 678" and "Acts of Assembly Chapter text").
                 outcome, enacted_how, override, moved = BillStatus.ENACTED, EnactedHow.SIGNED, False, True
         if "veto-override-passage" in classes and outcome == BillStatus.VETOED:
             overridden_by.append(action.actor or "?")

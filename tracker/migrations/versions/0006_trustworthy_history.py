@@ -9,7 +9,8 @@ Issue #9. `status_change` records the fetch that produced each change (source, U
 whether it is a bill's first sighting, and a fingerprint to deduplicate alerts; `bill_source.action_keys`
 remembers the history a source last gave so a shrunk history is held for review, and `bill_source.history`
 whether that source gives whole histories or only a current line; `action.source_id`
-names the source of each line; `write_lock` (one row) serializes writers.
+names the source of each line; `legislative_session.calendar_version` which calendar the stored
+statuses were derived with; `write_lock` (one row) serializes writers.
 """
 from alembic import op
 import sqlalchemy as sa
@@ -36,6 +37,8 @@ def upgrade() -> None:
                                       server_default='complete'))
     with op.batch_alter_table('action', schema=None) as batch_op:
         batch_op.add_column(sa.Column('source_id', sqlmodel.sql.sqltypes.AutoString(), nullable=True))
+    with op.batch_alter_table('legislative_session', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('calendar_version', sqlmodel.sql.sqltypes.AutoString(), nullable=True))
     op.create_table('write_lock',
                     sa.Column('id', sa.Integer(), nullable=False),
                     sa.Column('holder', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
@@ -50,6 +53,8 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table('write_lock')
+    with op.batch_alter_table('legislative_session', schema=None) as batch_op:
+        batch_op.drop_column('calendar_version')
     with op.batch_alter_table('action', schema=None) as batch_op:
         batch_op.drop_column('source_id')
     with op.batch_alter_table('bill_source', schema=None) as batch_op:
