@@ -32,6 +32,7 @@ from urllib.parse import urlencode
 import httpx
 
 from scrapers.base import Batch, ItemProblem, ParsedItem, Source, SourceFormatError
+from tracker.calendar import local_date
 from tracker.config import Settings
 from tracker.http import Fetcher, FetchError
 from tracker.merge import UpstreamBill
@@ -66,9 +67,28 @@ def _organization(value) -> str | None:
     return None
 
 
-def _date(raw: str) -> date | None:
+def _date(raw: str, state: str | None = None) -> date | None:
+    """An action date. A timestamp with an offset (UT and NJ write `2026-03-07T06:59:55+00:00`) is read
+    as the legislature's local date: that Utah line was written at 23:59 on 2026-03-06 in Salt Lake."""
     raw = (raw or "").strip()
-    return date.fromisoformat(raw[:10]) if raw else None
+    if not raw:
+        return None
+    if len(raw) > 10 and state:
+        moment = datetime.fromisoformat(raw.replace("Z", "+00:00"))
+        return local_date(state, moment) if moment.tzinfo else moment.date()
+    return date.fromisoformat(raw[:10])
+
+
+# Some states name the acting chamber before every line (UT `House/ passed 3rd reading`), where Open
+# States' organization is often the other chamber (430 of 436 such UT House lines carry `upper`): the
+# text's own owner wins.
+_OWNER_PREFIX = re.compile(r"^(House|Senate)\s*/")
+_OWNERS = {"house": Chamber.LOWER, "senate": Chamber.UPPER}
+
+
+def _actor(text: str, organization) -> str | None:
+    owner = _OWNER_PREFIX.match(text)
+    return _OWNERS[owner.group(1).lower()] if owner else _organization(organization)
 
 
 def _jurisdiction(data: dict) -> str:
@@ -93,11 +113,12 @@ def parse_ocd_bill(data: dict, *, fetched_at: datetime | None = None, source_id:
     for action in data.get("actions") or []:
         raw_date = action.get("date") or ""
         try:
-            when = _date(raw_date)
+            when = _date(raw_date, state)
         except ValueError:
             when = None  # kept undated, in its place; the reader adds a note (undated_notes)
-        actions.append(ScrapedAction(when, (action.get("description") or "").strip(), raw_date,
-                                     _organization(action.get("organization_id") or action.get("organization")),
+        text = (action.get("description") or "").strip()
+        actions.append(ScrapedAction(when, text, raw_date,
+                                     _actor(text, action.get("organization_id") or action.get("organization")),
                                      tuple(action.get("classification") or ())))
     versions = []
     for version in data.get("versions") or []:

@@ -160,3 +160,16 @@ def test_a_whole_session_of_ten_thousand_bills_ingests_in_one_run_with_progress(
         assert db.execute(select(func.count()).select_from(Bill)).scalar_one() == 10692
         assert db.execute(select(func.count()).select_from(Action)).scalar_one() == 13223
         assert db.execute(select(func.count()).select_from(Bill).where(Bill.status.is_(None))).scalar_one() == 0
+
+
+def test_owner_prefix_names_the_chamber_and_timestamps_are_local_dates(tmp_path):
+    # Utah: "House/ ..." is the House's line even where Open States' organization says upper, and a strike
+    # written at 23:59:55 Mountain time on 2026-03-06 is dated 2026-03-06, not 2026-03-07 (UTC).
+    actions = [{"date": "2026-03-07T06:59:55+00:00", "description": "House/ strike enacting clause",
+                "organization_id": '~{"classification": "upper"}', "classification": []},
+               {"date": "2026-02-01T17:00:00+00:00", "description": "Senate/ passed 3rd reading",
+                "organization_id": '~{"classification": "lower"}', "classification": []}]
+    path = tmp_path / "ut.json"
+    path.write_text(json.dumps(ocd("HB 276", state="ut", session="2026", actions=actions)))
+    [bill] = read(path)
+    assert [(a.date.isoformat(), a.actor) for a in bill.actions] == [("2026-03-06", "lower"), ("2026-02-01", "upper")]
