@@ -9,7 +9,7 @@ transaction (tracker.db.session_scope), as a real run does. Three passes, each o
 1. first ingest: `tracker.storage.ingest` into an empty database migrated with `tracker.db.upgrade`;
 2. re-ingest of the same, unchanged data (every bill must come back `unchanged`);
 3. baseline: the plain `sqlite3` module `executemany`-ing the same bill and action rows (same
-   columns, same values, built by the same `bill_values` / `_children` helpers) into two simple
+   columns, same values, built by the same `new_bill_values` / `new_action_rows` helpers) into two simple
    tables (INTEGER PRIMARY KEY, no other index or constraint) in another fresh file, one
    transaction per copy, same pragmas (WAL, synchronous=NORMAL). Only the dict -> parameter
    conversion, the JSON/date serialization, executemany and commit are timed; parsing and
@@ -46,7 +46,7 @@ from tracker import calendar
 from tracker.db import get_engine, session_scope, upgrade
 from tracker.normalize.bill import normalize_bill
 from tracker.scraped import ScrapedBill
-from tracker.storage import ACTION_COLUMNS, _children, bill_values, ingest
+from tracker.storage import ACTION_COLUMNS, ingest, new_action_rows, new_bill_values
 
 ROOT = Path(__file__).resolve().parents[1]
 VA_DIR = Path("fixtures/states/va")
@@ -118,7 +118,7 @@ def ingest_pass(engine, bills_gz: bytes, history_gz: bytes, copies: int,
         bills, actions = count(items)
         result.bills += bills
         result.actions += actions
-        result.problems += len(stored.problems)
+        result.problems += sum(not p.kept for p in stored.problems)  # notes (unclassified strings) are not problems
         result.inserted += stored.inserted
         result.updated += stored.updated
         result.unchanged += stored.unchanged
@@ -140,7 +140,8 @@ def _timestamp(value: datetime) -> str:
 # How SQLAlchemy's SQLite types store the typed columns; the rest go to sqlite3 as they are.
 STORED_AS = {"introduced_on": _iso, "status_date": _iso, "date": _iso, "fetched_at": _timestamp,
              "first_seen_at": _timestamp, "updated_at": _timestamp,
-             "source_flags": json.dumps, "classes": json.dumps, "facts": json.dumps}
+             "source_flags": json.dumps, "classes": json.dumps, "facts": json.dumps, "provenance": json.dumps,
+             "source_classes": json.dumps}
 
 
 def row_converter(columns: tuple[str, ...]):
@@ -162,9 +163,8 @@ def baseline_rows(items: list[ParsedItem], session_id: int, first_id: int,
     bills, actions = [], []
     for bill_id, scraped in enumerate((i for i in items if isinstance(i, ScrapedBill)), start=first_id):
         norm = normalize_bill(scraped)
-        bills.append({"id": bill_id, **bill_values(norm, session_id),
-                      "first_seen_at": now, "updated_at": now})
-        actions.extend(dict(zip(ACTION_COLUMNS, row, strict=True)) for row in _children(norm, bill_id)[0])
+        bills.append({"id": bill_id, **new_bill_values(norm, session_id, now)})
+        actions.extend(dict(zip(ACTION_COLUMNS, row, strict=True)) for row in new_action_rows(norm, bill_id))
     return bills, actions
 
 

@@ -267,26 +267,27 @@ def test_m1_a_sustained_veto_is_a_recorded_change(settings, kit):
                                                         ("vetoed (override possible)", "vetoed")]
 
 
-def test_m3_the_calendar_files_are_the_one_source_of_truth(settings, monkeypatch):
+def test_m3_the_calendar_files_are_the_one_source_of_truth(settings):
     from tracker import calendar
-
-    full = shared_file(f"{VA}/legacylis_241_Bills.csv.gz")
-    real = calendar.session_calendar("va", "2024")
-    no_end = calendar.SessionCalendar("va", "2024", real.name, real.start_date, None, real.carry_over)
-    monkeypatch.setattr(calendar, "session_calendar", lambda j, i: no_end if (j, i) == ("va", "2024") else real)
     import tracker.normalize.bill as bill_module
     import tracker.storage as storage_module
 
-    monkeypatch.setattr(bill_module, "session_calendar", calendar.session_calendar)
-    monkeypatch.setattr(storage_module, "session_calendar", calendar.session_calendar)
-    tracker("ingest", "va-lis", full, "--fetched-at", "2024-06-01T00:00:00")
+    full = shared_file(f"{VA}/legacylis_241_Bills.csv.gz")
+    real = calendar.session_calendar
+    va_2024 = real("va", "2024")
+    no_end = calendar.SessionCalendar("va", "2024", va_2024.name, va_2024.start_date, None, va_2024.carry_over)
+    with pytest.MonkeyPatch.context() as patch:  # the calendar without its end date, as first shipped
+        fake = lambda j, i: no_end if (j, i) == ("va", "2024") else real(j, i)  # noqa: E731
+        for module in (calendar, bill_module, storage_module):
+            patch.setattr(module, "session_calendar", fake)
+        tracker("ingest", "va-lis", full, "--fetched-at", "2024-06-01T00:00:00")
     dead_before = sum(s[1] == "died_at_adjournment" for s in statuses(settings).values())
-    monkeypatch.undo()  # the calendar gains its end date
+    # The calendar gains its end date: the next (unchanged) fetch re-derives what it now decides.
     tracker("ingest", "va-lis", full, "--fetched-at", "2024-06-02T00:00:00")
     with Session(engine_of(settings)) as db:
         assert db.execute(select(LegislativeSession.final_action_date)).scalar_one() == date(2024, 5, 17)
     dead_after = sum(s[1] == "died_at_adjournment" for s in statuses(settings).values())
-    assert dead_after > dead_before  # the unchanged refetch re-derived what the calendar now decides
+    assert dead_before == 0 and dead_after > 0
     assert "0 status changes" in tracker("reclassify")
 
 
@@ -333,3 +334,35 @@ def test_m9_each_change_shows_the_fetch_that_produced_it(settings, kit):
     with Session(engine_of(settings)) as db:
         sources = [(c.source_id, c.source_url) for c in db.execute(select(StatusChange)).scalars()]
     assert all(source == "va-lis" and url for source, url in sources)
+
+
+def test_a_source_that_rewrote_its_history_can_be_applied_on_purpose(settings, kit):
+    tracker("ingest", "va-lis", kit / "new/x_241_Bills.csv", "--fetched-at", "2024-04-09T12:00:00")
+    output = tracker("ingest", "va-lis", kit / "old/x_241_Bills.csv", "--fetched-at", "2024-04-10T12:00:00",
+                     "--allow-history-rewrite")
+    assert "ok" in output.split(" - ")[0]
+    assert statuses(settings)["va-2024-SB487"][0] == "to_governor"  # as the source now says, on purpose
+
+
+def test_h2_unreadable_strings_are_a_source_health_note_never_a_status(settings, tmp_path):
+    record = {"identifier": "HB 1", "legislative_session": "2026", "title": "AI bill", "classification": ["bill"],
+              "jurisdiction": {"id": "ocd-jurisdiction/country:us/state:zz/government"},
+              "actions": [{"date": "2026-02-01", "description": "Introduced", "classification": []},
+                          {"date": "2026-02-03", "description": "Zorbled by the clerk", "classification": []}]}
+    path = tmp_path / "zz.json"
+    path.write_text(json.dumps(record))
+    output = tracker("ingest", "openstates-json", path, "--fetched-at", "2026-03-01T00:00:00")
+    assert "ok - inserted 1" in output and "1 note(s)" in output
+    with Session(engine_of(settings)) as db:
+        [note] = db.execute(select(RunProblem.message)).scalars()
+    assert note.startswith("note: zz: 1 action(s) in 1 distinct string(s) no rule reads") and "Zorbled" in note
+    assert statuses(settings)["zz-2026-HB1"][0] == "introduced"
+
+
+def test_runs_says_which_sessions_have_no_calendar(settings, tmp_path):
+    record = {"identifier": "HB 1", "legislative_session": "2031", "title": "AI bill", "classification": ["bill"],
+              "jurisdiction": {"id": "ocd-jurisdiction/country:us/state:il/government"}, "actions": []}
+    path = tmp_path / "il.json"
+    path.write_text(json.dumps(record))
+    tracker("ingest", "openstates-json", path, "--fetched-at", "2031-03-01T00:00:00")
+    assert "Sessions without a calendar" in tracker("runs") and "il 2031" in tracker("runs")

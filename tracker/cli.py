@@ -105,14 +105,18 @@ def parse(source: SourceArg, path: PathArg, session: SessionOpt = None, fetched_
 
 
 @app.command()
-def ingest(source: SourceArg, path: PathArg, session: SessionOpt = None, fetched_at: FetchedOpt = None) -> None:
+def ingest(source: SourceArg, path: PathArg, session: SessionOpt = None, fetched_at: FetchedOpt = None,
+           allow_history_rewrite: Annotated[bool, typer.Option(
+               help="Apply histories even where they lost lines stored from the same source (for a source "
+                    "you know rewrote itself). Without it such bills are held as stored, for review.")] = False
+           ) -> None:
     """Store bills from saved files; prints inserted / updated / unchanged and status changes."""
     from tracker.runs import run_batch
 
     batch = _read(source, path, session, fetched_at)
     _migrate()
     batch.items = _with_progress(batch.items)
-    summary = run_batch(_engine(), source, batch, kind="ingest")
+    summary = run_batch(_engine(), source, batch, kind="ingest", allow_history_rewrite=allow_history_rewrite)
     say(summary.line())
     if not summary.ok and summary.status != "partial":
         raise typer.Exit(1)
@@ -196,6 +200,10 @@ def runs(limit: Annotated[int, typer.Option(help="How many recent runs.")] = 20,
     for usage in usage_report(_engine(), metered_budgets(get_settings())):
         say(f"API usage {usage.line()}")
     with database.session_scope(_engine()) as db:
+        unknown = _sessions_without_calendar(db)
+        if unknown:
+            say(f"Sessions without a calendar (their bills are never inferred dead at adjournment; add them to "
+                f"tracker/data/sessions/): {', '.join(unknown)}")
         for run in db.execute(select(ScrapeRun).order_by(ScrapeRun.id.desc()).limit(limit)).scalars():
             say(f"#{run.id} {run.started_at:%Y-%m-%d %H:%M} {run.source_id} {run.kind} {run.status}: "
                        f"+{run.inserted} ~{run.updated} ={run.unchanged} status changes {run.status_changes} "
@@ -203,6 +211,15 @@ def runs(limit: Annotated[int, typer.Option(help="How many recent runs.")] = 20,
             if problems:
                 for problem in db.execute(select(RunProblem).where(RunProblem.run_id == run.id)).scalars():
                     say(f"    {problem.item_key or '-'}: {problem.message}")
+
+
+def _sessions_without_calendar(db) -> list[str]:
+    from tracker.calendar import session_calendar
+    from tracker.models import LegislativeSession
+
+    rows = db.execute(select(LegislativeSession.jurisdiction_id, LegislativeSession.identifier)
+                      .order_by(LegislativeSession.jurisdiction_id, LegislativeSession.identifier)).all()
+    return [f"{j} {i}" for j, i in rows if not session_calendar(j, i).known]
 
 
 @app.command()

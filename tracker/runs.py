@@ -59,7 +59,8 @@ def _start(engine: Engine, source_id: str, kind: str, target: str) -> int:
         return run.id
 
 
-def run_batch(engine: Engine, source_id: str, batch: Batch, *, kind: str = "scrape") -> RunSummary:
+def run_batch(engine: Engine, source_id: str, batch: Batch, *, kind: str = "scrape",
+              allow_history_rewrite: bool = False) -> RunSummary:
     run_id = _start(engine, source_id, kind, batch.target)
     status, message, trace = "failed", "", None
     result = None
@@ -68,7 +69,7 @@ def run_batch(engine: Engine, source_id: str, batch: Batch, *, kind: str = "scra
             message = batch.error
         else:
             with session_scope(engine) as db:
-                result = ingest(db, batch.items, run_id=run_id)
+                result = ingest(db, batch.items, run_id=run_id, allow_history_rewrite=allow_history_rewrite)
             if batch.not_modified and not (result.inserted or result.updated or result.problems):
                 status = "unchanged"
                 message = "not modified since the last fetch (304); stored data confirmed"
@@ -94,14 +95,14 @@ def run_batch(engine: Engine, source_id: str, batch: Batch, *, kind: str = "scra
                 run.inserted, run.updated, run.unchanged = result.inserted, result.updated, result.unchanged
                 run.status_changes = result.status_changes
             if result is not None:
-                run.problems = len(result.problems)
+                run.problems = sum(not p.kept for p in result.problems)  # notes are listed, not counted
                 for problem in result.problems[:MAX_PROBLEMS_STORED]:
                     db.add(RunProblem(run_id=run_id, item_key=_printable(problem.item_key), url=problem.url,
                                       message=_printable(("note: " if problem.kept else "") + problem.message)))
     return RunSummary(run_id, source_id, batch.target, status,
                       *((result.inserted, result.updated, result.unchanged, result.status_changes)
                         if result and status != "failed" else (0, 0, 0, 0)),
-                      len(result.problems) if result else 0, message)
+                      sum(not p.kept for p in result.problems) if result else 0, message)
 
 
 def run_source(engine: Engine, settings: Settings, source_id: str, *, fetcher: Fetcher | None = None

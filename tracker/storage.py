@@ -388,6 +388,7 @@ def _store_bills(db: Session, collected: list[tuple[str, ScrapedBill, dict[str, 
         else:
             changed.append((norm, hashes, keys, old, stored))
 
+    _note_unclassified([n for n, *_ in new] + [n for n, *_ in changed], result)
     rows = _Rows()
     if new:
         _insert_new(db, new, sessions, rows, run_id, now)
@@ -409,6 +410,21 @@ def _store_bills(db: Session, collected: list[tuple[str, ScrapedBill, dict[str, 
 
         ids = list(db.execute(select(Bill.id).where(Bill.session_id.in_(recalendared))).scalars())
         result.status_changes += reclassify(db, run_id=run_id, bill_ids=ids, lock=False).status_changes
+
+
+def _note_unclassified(norms: list[NormalizedBill], result: IngestResult) -> None:
+    """A source-health note per state: actions no layer could read (DOMAIN.md §2.2). Kept, shown by
+    `tracker runs --problems`, never a status change."""
+    found: dict[str, Counter] = defaultdict(Counter)
+    for norm in norms:
+        for action, classified in zip(norm.actions, norm.classifications, strict=True):
+            if classified.unclassified:
+                found[norm.scraped.jurisdiction][" ".join(action.text.split())[:120]] += 1
+    for state, strings in sorted(found.items()):
+        shown = "; ".join(f"{text!r} x{count}" for text, count in strings.most_common(5))
+        result.problems.append(ItemProblem(
+            f"{state}: {sum(strings.values())} action(s) in {len(strings)} distinct string(s) no rule reads "
+            f"(kept as unclassified; never a status change): {shown}", f"unclassified:{state}", None, kept=True))
 
 
 def _evidence(status: str | None, basis: str | None) -> int:
@@ -451,19 +467,29 @@ class _Rows:
             _bulk_insert(db, table, rows)
 
 
+def new_bill_values(norm: NormalizedBill, session_id: int, now: datetime) -> dict:
+    """The bill row of a bill seen for the first time (also what benchmarks/ingest.py writes raw)."""
+    bill, status = norm.scraped, norm.status
+    return {
+        "key": norm.key, "jurisdiction_id": bill.jurisdiction, "session_id": session_id,
+        "identifier": norm.identifier, "kind": str(bill.kind), "origin_chamber": bill.origin_chamber,
+        "title": bill.title, "summary": bill.summary, "introduced_on": bill.introduced_on,
+        "chapter": status.chapter or bill.chapter, "source_id": bill.source_id, "source_url": bill.source_url,
+        "fetched_at": bill.fetched_at, "source_flags": bill.source_flags,
+        "classifier_version": norm.classifier_version, **status_values(status), "first_seen_at": now,
+        "updated_at": now, "provenance": _sole_provenance(norm),
+    }
+
+
+def new_action_rows(norm: NormalizedBill, bill_id: int) -> list[tuple]:
+    """The action rows of a bill seen for the first time, in ACTION_COLUMNS order."""
+    derived = Derived(list(range(len(norm.actions))), norm.actions, norm.classifications, norm.status)
+    return _action_rows(bill_id, derived, [norm.scraped.source_id] * len(norm.actions))
+
+
 def _insert_new(db: Session, new: list, sessions: dict, rows: _Rows, run_id: int | None, now: datetime) -> None:
-    values = []
-    for norm, _, _ in new:
-        bill, status = norm.scraped, norm.status
-        values.append({
-            "key": norm.key, "jurisdiction_id": bill.jurisdiction,
-            "session_id": sessions[(bill.jurisdiction, bill.session)], "identifier": norm.identifier,
-            "kind": str(bill.kind), "origin_chamber": bill.origin_chamber, "title": bill.title,
-            "summary": bill.summary, "introduced_on": bill.introduced_on, "chapter": status.chapter or bill.chapter,
-            "source_id": bill.source_id, "source_url": bill.source_url, "fetched_at": bill.fetched_at,
-            "source_flags": bill.source_flags, "classifier_version": norm.classifier_version,
-            **status_values(status), "first_seen_at": now, "updated_at": now, "provenance": _sole_provenance(norm),
-        })
+    values = [new_bill_values(norm, sessions[(norm.scraped.jurisdiction, norm.scraped.session)], now)
+              for norm, _, _ in new]
     ids: dict[str, int] = {}
     for chunk in _chunks(values):
         for bill_id, key in db.execute(_insert(Bill).returning(Bill.__table__.c.id, Bill.__table__.c.key,
@@ -471,8 +497,7 @@ def _insert_new(db: Session, new: list, sessions: dict, rows: _Rows, run_id: int
             ids[key] = bill_id
     for norm, hashes, keys in new:
         bill_id, bill = ids[norm.key], norm.scraped
-        derived = Derived(list(range(len(norm.actions))), norm.actions, norm.classifications, norm.status)
-        rows.actions.extend(_action_rows(bill_id, derived, [bill.source_id] * len(norm.actions)))
+        rows.actions.extend(new_action_rows(norm, bill_id))
         sponsors, versions = _people_rows(bill, bill_id)
         rows.sponsors.extend(sponsors)
         rows.versions.extend(versions)
