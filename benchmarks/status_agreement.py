@@ -19,7 +19,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from scrapers.openstates import OpenStatesFiles  # noqa: E402
-from tracker.normalize.agreement import OUTCOMES, compare_session  # noqa: E402
+from tracker.normalize.agreement import compare_session  # noqa: E402
 
 SESSIONS = ROOT.parent / "shared" / "fixtures" / "states" / "openstates_sessions"
 FETCHED = datetime(2026, 11, 15, 12, 0, tzinfo=UTC)
@@ -38,7 +38,8 @@ def main() -> None:
     args = parser.parse_args()
     files = sorted(SESSIONS.glob("*.jsonl.gz"))
     if args.only:
-        files = [f for f in files if f.name.startswith(args.only)]
+        exact = [f for f in files if f.name.removesuffix(".jsonl.gz") == args.only]
+        files = exact or [f for f in files if f.name.startswith(args.only)]
     print("| session | bills | problems | OS enacted | ours | agree | OS vetoed | ours | agree | no status "
           "| upstream basis | unclassified actions (ours / by our tables / OS) | distinct strings (ours / tables / OS) "
           "| without own table: enacted, vetoed agree, unclassified |")
@@ -70,4 +71,3 @@ def main() -> None:
 
 if __name__ == "__main__":
     main()
-    _ = OUTCOMES

@@ -11,6 +11,7 @@ from tracker.config import Settings
 
 ROOT = Path(__file__).resolve().parents[1]
 README = (ROOT / "README.md").read_text(encoding="utf-8")
+SETTINGS_DOC = (ROOT / "docs" / "settings.md").read_text(encoding="utf-8")
 
 
 def setting_names() -> set[str]:
@@ -23,9 +24,16 @@ def test_env_example_lists_exactly_the_settings():
     assert listed == setting_names()
 
 
-def test_readme_documents_every_setting():
+def test_readme_names_every_setting_and_docs_settings_documents_each():
     missing = sorted(name for name in setting_names() if name not in README)
     assert not missing, f"README does not mention {missing}"
+    rows = set(re.findall(r"^\| `(TRACKER_[A-Z_]+)`", SETTINGS_DOC, flags=re.MULTILINE))
+    assert rows == setting_names(), f"docs/settings.md rows differ: {sorted(rows ^ setting_names())}"
+
+
+def test_readme_links_every_docs_page():
+    pages = {p.name for p in (ROOT / "docs").glob("*.md")}
+    assert pages and all(f"docs/{page}" in README for page in pages)
 
 
 def test_readme_documents_every_command():
