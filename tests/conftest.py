@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import subprocess
 import uuid
@@ -35,6 +36,37 @@ def pytest_configure(config):
         traveller = time_machine.travel(datetime.fromisoformat(fake_now), tick=True)
         traveller.start()
         config.add_cleanup(traveller.stop)
+
+
+SESSION_FETCHED = datetime(2026, 11, 15, 12, tzinfo=UTC)  # whole sessions carry no fetch time of their own
+
+
+def session_items(name: str) -> list:
+    """Every parsed item of one whole session of ../shared/fixtures/states/openstates_sessions (by file
+    stem, `co_2026A`), judged as fetched at SESSION_FETCHED; parsed once per test process."""
+    shared_file(f"fixtures/states/openstates_sessions/{name}.jsonl.gz")
+    return _session_items(name)
+
+
+def session_report(name: str, own_table: bool = True):
+    """tracker.normalize.agreement.compare_session on that session, computed once per test process."""
+    session_items(name)
+    return _session_report(name, own_table)
+
+
+@functools.cache
+def _session_items(name: str) -> list:
+    from scrapers.openstates import OpenStatesFiles
+
+    path = SHARED / f"fixtures/states/openstates_sessions/{name}.jsonl.gz"
+    return list(OpenStatesFiles().read_path(path, fetched_at=SESSION_FETCHED).items)
+
+
+@functools.cache
+def _session_report(name: str, own_table: bool):
+    from tracker.normalize.agreement import compare_session
+
+    return compare_session(name, _session_items(name), own_table=own_table)
 
 
 def shared_file(relative: str) -> Path:

@@ -232,9 +232,9 @@ def test_h8_two_ingests_at_once_take_turns(db_url, kit, tmp_path):
     """The review's race (run_all.sh, H8), on SQLite and PostgreSQL: an Open States ingest paused for 3 s
     after reading the stored state, and a va-lis ingest of the same bill meanwhile. The write lock makes
     the second wait; va-lis (the state's own source) wins with the enacted status."""
+    from scrapers import get_source
     from tracker.db import session_scope
     from tracker.runs import run_batch
-    from scrapers import get_source
 
     engine = get_engine(db_url)
     first = get_source("openstates-json").read_path(kit / "race/os_v1.json",
@@ -268,9 +268,9 @@ def test_m1_a_sustained_veto_is_a_recorded_change(settings, kit):
 
 
 def test_m3_the_calendar_files_are_the_one_source_of_truth(settings):
-    from tracker import calendar
     import tracker.normalize.bill as bill_module
     import tracker.storage as storage_module
+    from tracker import calendar
 
     full = shared_file(f"{VA}/legacylis_241_Bills.csv.gz")
     real = calendar.session_calendar

@@ -7,11 +7,10 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from scrapers.openstates import OpenStatesFiles
-from tests.conftest import shared_file
+from tests.conftest import session_items, session_report
 from tracker.calendar import session_calendar
 from tracker.normalize.actions import classify
-from tracker.normalize.agreement import compare_session, unclassified_share
+from tracker.normalize.agreement import unclassified_share
 from tracker.normalize.bill import normalize_bill
 from tracker.scraped import ScrapedBill
 
@@ -91,14 +90,14 @@ def test_near_misses_are_not_guessed_by_our_table(text):
 
 @pytest.fixture(scope="module")
 def bills() -> list[ScrapedBill]:
-    items = list(OpenStatesFiles().read_path(shared_file(SESSION_FILE), fetched_at=FETCHED).items)
+    items = session_items("az_57th-2nd-regular")
     assert all(isinstance(item, ScrapedBill) for item in items)  # zero parse problems
     return items
 
 
 @pytest.fixture(scope="module")
 def report(bills):
-    return compare_session("az_57th-2nd-regular", bills)
+    return session_report("az_57th-2nd-regular")
 
 
 @pytest.fixture(scope="module")

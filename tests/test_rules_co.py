@@ -6,11 +6,10 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from scrapers.openstates import OpenStatesFiles
-from tests.conftest import shared_file
+from tests.conftest import session_items, session_report
 from tracker.calendar import session_calendar
 from tracker.normalize.actions import classify
-from tracker.normalize.agreement import compare_session, unclassified_share
+from tracker.normalize.agreement import unclassified_share
 from tracker.normalize.bill import normalize_bill
 from tracker.scraped import ScrapedBill
 
@@ -120,9 +119,8 @@ def test_calendar_2026():
 
 @pytest.fixture(scope="module")
 def session_2026():
-    path = shared_file("fixtures/states/openstates_sessions/co_2026A.jsonl.gz")
-    items = list(OpenStatesFiles().read_path(path, fetched_at=FETCHED).items)
-    return items, compare_session("co_2026A", items)
+    items = session_items("co_2026A")
+    return items, session_report("co_2026A")
 
 
 def test_whole_session_is_read_by_our_tables(session_2026):

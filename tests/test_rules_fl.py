@@ -7,11 +7,11 @@ from datetime import UTC, datetime
 
 import pytest
 
-from scrapers.openstates import OpenStatesFiles, parse_ocd_bill
-from tests.conftest import shared_file
+from scrapers.openstates import parse_ocd_bill
+from tests.conftest import session_items, session_report, shared_file
 from tracker.calendar import session_calendar
 from tracker.normalize.actions import classify
-from tracker.normalize.agreement import compare_session, unclassified_share
+from tracker.normalize.agreement import unclassified_share
 from tracker.normalize.bill import label_of, normalize_bill
 
 FETCHED = datetime(2026, 11, 15, 12, tzinfo=UTC)  # the snapshots carry no fetch time of their own
@@ -147,16 +147,12 @@ def test_unknown_text_is_unclassified_not_guessed():
 
 @pytest.fixture(scope="module")
 def regular():
-    path = shared_file(f"{SESSIONS}/fl_2026.jsonl.gz")
-    items = list(OpenStatesFiles().read_path(path, fetched_at=FETCHED).items)
-    return items, compare_session("fl_2026", items)
+    return session_items("fl_2026"), session_report("fl_2026")
 
 
 @pytest.fixture(scope="module")
 def special():
-    path = shared_file(f"{SESSIONS}/fl_2026F.jsonl.gz")
-    items = list(OpenStatesFiles().read_path(path, fetched_at=FETCHED).items)
-    return items, compare_session("fl_2026F", items)
+    return session_items("fl_2026F"), session_report("fl_2026F")
 
 
 def test_regular_session_is_read_whole_and_classified_by_our_table(regular):

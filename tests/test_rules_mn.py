@@ -6,11 +6,10 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from scrapers.openstates import OpenStatesFiles
-from tests.conftest import shared_file
+from tests.conftest import session_items, session_report
 from tracker.calendar import session_calendar
 from tracker.normalize.actions import classify
-from tracker.normalize.agreement import compare_session, unclassified_share
+from tracker.normalize.agreement import unclassified_share
 from tracker.normalize.bill import normalize_bill
 from tracker.scraped import ScrapedBill
 
@@ -150,9 +149,8 @@ def test_calendar_2025_2026():
 
 @pytest.fixture(scope="module")
 def session():
-    path = shared_file("fixtures/states/openstates_sessions/mn_2025-2026.jsonl.gz")
-    items = list(OpenStatesFiles().read_path(path, fetched_at=FETCHED).items)
-    return {i.identifier: i for i in items if isinstance(i, ScrapedBill)}, compare_session("mn_2025-2026", items)
+    items = session_items("mn_2025-2026")
+    return {i.identifier: i for i in items if isinstance(i, ScrapedBill)}, session_report("mn_2025-2026")
 
 
 def test_whole_session_is_read_by_our_tables(session):

@@ -6,11 +6,10 @@ from datetime import UTC, datetime
 
 import pytest
 
-from scrapers.openstates import OpenStatesFiles
-from tests.conftest import shared_file
+from tests.conftest import session_items, session_report
 from tracker.calendar import session_calendar
 from tracker.normalize.actions import classify
-from tracker.normalize.agreement import compare_session, unclassified_share
+from tracker.normalize.agreement import unclassified_share
 from tracker.normalize.bill import label_of, normalize_bill
 
 FETCHED = datetime(2026, 11, 15, 12, tzinfo=UTC)  # the snapshots carry no fetch time of their own
@@ -121,9 +120,7 @@ def test_unknown_text_is_unclassified_not_guessed():
 
 @pytest.fixture(scope="module")
 def session():
-    path = shared_file(SESSION_FILE)
-    items = list(OpenStatesFiles().read_path(path, fetched_at=FETCHED).items)
-    return items, compare_session("nj_222", items)
+    return session_items("nj_222"), session_report("nj_222")
 
 
 def test_session_is_read_whole(session):

@@ -7,11 +7,10 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from scrapers.openstates import OpenStatesFiles
-from tests.conftest import shared_file
+from tests.conftest import session_items, session_report
 from tracker.calendar import session_calendar
 from tracker.normalize.actions import classify
-from tracker.normalize.agreement import compare_session, unclassified_share
+from tracker.normalize.agreement import unclassified_share
 from tracker.normalize.bill import normalize_bill
 from tracker.normalize.identifiers import canonical_session
 from tracker.scraped import ScrapedBill
@@ -159,7 +158,7 @@ def test_near_misses_are_not_guessed_by_our_table(text):
 def bills() -> dict[str, list[ScrapedBill]]:
     parsed = {}
     for session, relative in SESSIONS.items():
-        items = list(OpenStatesFiles().read_path(shared_file(relative), fetched_at=FETCHED).items)
+        items = session_items(relative.rsplit("/", 1)[1].removesuffix(".jsonl.gz"))
         assert all(isinstance(item, ScrapedBill) for item in items)  # zero parse problems
         parsed[session] = items
     return parsed
@@ -167,7 +166,7 @@ def bills() -> dict[str, list[ScrapedBill]]:
 
 @pytest.fixture(scope="module")
 def reports(bills):
-    return {session: compare_session(f"ok_{session}", items) for session, items in bills.items()}
+    return {session: session_report(f"ok_{session}") for session in bills}
 
 
 @pytest.fixture(scope="module")

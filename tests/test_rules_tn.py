@@ -6,11 +6,10 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from scrapers.openstates import OpenStatesFiles
-from tests.conftest import shared_file
+from tests.conftest import session_items, session_report
 from tracker.calendar import session_calendar
 from tracker.normalize.actions import classify
-from tracker.normalize.agreement import compare_session, unclassified_share
+from tracker.normalize.agreement import unclassified_share
 from tracker.normalize.bill import normalize_bill
 from tracker.scraped import ScrapedBill
 from tracker.vocab import BillKind
@@ -167,9 +166,8 @@ def test_calendars():
 
 
 def _read(name):
-    path = shared_file(f"fixtures/states/openstates_sessions/{name}.jsonl.gz")
-    items = list(OpenStatesFiles().read_path(path, fetched_at=FETCHED).items)
-    return {i.identifier: i for i in items if isinstance(i, ScrapedBill)}, compare_session(name, items)
+    items = session_items(name)
+    return {i.identifier: i for i in items if isinstance(i, ScrapedBill)}, session_report(name)
 
 
 @pytest.fixture(scope="module")

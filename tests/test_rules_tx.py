@@ -7,10 +7,10 @@ from datetime import UTC, date, datetime
 import pytest
 
 from scrapers.openstates import OpenStatesFiles
-from tests.conftest import shared_file
+from tests.conftest import session_items, session_report, shared_file
 from tracker.calendar import session_calendar
 from tracker.normalize.actions import classify
-from tracker.normalize.agreement import compare_session, unclassified_share
+from tracker.normalize.agreement import unclassified_share
 from tracker.normalize.bill import normalize_bill
 from tracker.scraped import ScrapedBill
 
@@ -133,9 +133,8 @@ def test_calendar_892():
 
 @pytest.fixture(scope="module")
 def session_892():
-    path = shared_file("fixtures/states/openstates_sessions/tx_892.jsonl.gz")
-    items = list(OpenStatesFiles().read_path(path, fetched_at=FETCHED).items)
-    return items, compare_session("tx_892", items)
+    items = session_items("tx_892")
+    return items, session_report("tx_892")
 
 
 def test_whole_session_is_read_by_our_table(session_892):

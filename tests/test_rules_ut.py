@@ -18,10 +18,10 @@ from datetime import UTC, date, datetime
 import pytest
 
 from scrapers.openstates import OpenStatesFiles
-from tests.conftest import shared_file
+from tests.conftest import session_items, session_report, shared_file
 from tracker.calendar import session_calendar
 from tracker.normalize.actions import classify
-from tracker.normalize.agreement import compare_session, unclassified_share
+from tracker.normalize.agreement import unclassified_share
 from tracker.normalize.bill import normalize_bill
 from tracker.scraped import ScrapedBill
 
@@ -150,10 +150,9 @@ def test_calendars():
 
 def _read(stem: str):
     """(normalized bills by identifier, the comparison with Open States), once per module."""
-    path = shared_file(f"fixtures/states/openstates_sessions/{stem}.jsonl.gz")
-    items = list(OpenStatesFiles().read_path(path, fetched_at=FETCHED).items)
+    items = session_items(stem)
     bills = {i.identifier: normalize_bill(i) for i in items if isinstance(i, ScrapedBill)}
-    return bills, compare_session(stem, items)
+    return bills, session_report(stem)
 
 
 @pytest.fixture(scope="module")

@@ -9,7 +9,6 @@ of the real 2024 LIS files (shared/fixtures/states/va/AI_SLICE_241_*.csv), in th
 
 from __future__ import annotations
 
-import dataclasses
 import itertools
 import gzip
 import hashlib
@@ -28,7 +27,7 @@ from scrapers.va_lis import csv_urls
 from tracker.cli import app
 from tracker.config import get_settings
 from tracker.db import get_engine
-from tracker.http import Fetcher, FetchedText
+from tracker.http import Fetcher
 from tracker.models import Action, Bill, BillChange, BillSource, RunProblem, ScrapeRun, StatusChange
 from tracker.runs import RunSummary, run_source
 

@@ -15,12 +15,22 @@ from datetime import UTC, datetime
 from sqlalchemy import delete, select, update
 from sqlmodel import Session
 
+from tracker.db import dumps_json
 from tracker.models import Action, Bill, BillSource, LegislativeSession, StatusChange
 from tracker.normalize.bill import derive_bill, label_of, status_label
 from tracker.scraped import ScrapedAction
-from tracker.storage import (CHUNK, ACTION_COLUMNS, _action_rows, _bulk_insert, _chunks, best_upstream_status,
-                             status_change_row, status_values, take_write_lock, utc)
-from tracker.db import dumps_json
+from tracker.storage import (
+    ACTION_COLUMNS,
+    CHUNK,
+    _action_rows,
+    _bulk_insert,
+    _chunks,
+    best_upstream_status,
+    status_change_row,
+    status_values,
+    take_write_lock,
+    utc,
+)
 
 
 @dataclass

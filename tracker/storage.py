@@ -49,10 +49,24 @@ from tracker.models import (
     StatusDisagreement,
     WriteLock,
 )
-from tracker.normalize.bill import Derived, NormalizedBill, as_of_date, derive_bill, label_of, normalize_bill, status_label
+from tracker.normalize.bill import (
+    Derived,
+    NormalizedBill,
+    as_of_date,
+    derive_bill,
+    label_of,
+    normalize_bill,
+    status_label,
+)
 from tracker.normalize.identifiers import IdentifierError, bill_key
 from tracker.normalize.status import StatusResult, status_rank
-from tracker.scraped import HISTORY_COMPLETE, HISTORY_CURRENT_ONLY, ScrapedAction, ScrapedBill, ScrapedInstrument
+from tracker.scraped import (
+    HISTORY_COMPLETE,
+    HISTORY_CURRENT_ONLY,
+    ScrapedAction,
+    ScrapedBill,
+    ScrapedInstrument,
+)
 
 CHUNK = 5_000  # keeps IN lists and executemany batches a sensible size on both databases
 

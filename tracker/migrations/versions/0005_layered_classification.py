@@ -9,10 +9,9 @@ classifier), `action.class_layer` says which layer classified the action, and `b
 what the status rests on, and `status_change.basis` what each recorded change rests on. Rows stored before this revision get their values from
 `tracker reclassify`, which needs no refetch.
 """
-from alembic import op
 import sqlalchemy as sa
 import sqlmodel.sql.sqltypes
-
+from alembic import op
 
 revision = '0005'
 down_revision = '0004'

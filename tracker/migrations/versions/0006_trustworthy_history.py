@@ -12,10 +12,9 @@ whether that source gives whole histories or only a current line; `action.source
 names the source of each line; `legislative_session.calendar_version` which calendar the stored
 statuses were derived with; `write_lock` (one row) serializes writers.
 """
-from alembic import op
 import sqlalchemy as sa
 import sqlmodel.sql.sqltypes
-
+from alembic import op
 
 revision = '0006'
 down_revision = '0005'
