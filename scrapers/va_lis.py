@@ -9,9 +9,6 @@ keep them as `source_flags` to cross-check our derived status, never as the stat
 
 from __future__ import annotations
 
-import csv
-import gzip
-import io
 import re
 from collections import defaultdict
 from collections.abc import Iterator
@@ -20,10 +17,12 @@ from functools import lru_cache
 from pathlib import Path
 
 from scrapers.base import Batch, ItemProblem, ParsedItem, Source, SourceFormatError
+from tracker.archives import gunzip
 from tracker.config import Settings
 from tracker.http import Fetcher, FetchError
 from tracker.normalize.identifiers import IdentifierError, canonical_identifier
 from tracker.scraped import ScrapedAction, ScrapedBill, ScrapedSponsor, ScrapedVersion
+from tracker.textdecode import BadRecord, DictRecords, decode_text
 from tracker.vocab import BillKind, Chamber
 
 BILL_COLUMNS = ("Bill_id", "Bill_description", "Patron_id", "Patron_name", "Introduction_date", "Chapter_id")
@@ -55,17 +54,12 @@ def csv_urls(code: str) -> tuple[str, str]:
 
 
 def decode(data: bytes) -> str:
-    """LIS files are mostly UTF-8 but carry stray Windows-1252 bytes (a bare 0xAE in 2024)."""
+    """LIS files are UTF-8 with stray Windows-1252 bytes (a bare 0xAE in 2024): only those bytes are
+    read as cp1252 (tracker.textdecode). Saved copies may be gzipped (inflated within the caps of
+    tracker.archives)."""
     if data[:2] == b"\x1f\x8b":
-        try:
-            data = gzip.decompress(data)
-        except (EOFError, OSError) as exc:
-            raise SourceFormatError(f"gzip data is damaged or truncated ({exc})") from None
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        text = data.decode("cp1252", errors="replace")
-    return text.replace("\x00", "")  # NUL is never data, and PostgreSQL text cannot hold it
+        data = gunzip(data, "gzip data")
+    return decode_text(data).replace("\x00", "")  # NUL is never data, and PostgreSQL text cannot hold it
 
 
 @lru_cache(maxsize=4096)
@@ -74,19 +68,30 @@ def parse_date(raw: str) -> date:
     return datetime.strptime(raw.strip(), "%m/%d/%y").date()
 
 
-def _reader(text: str, required: tuple[str, ...], name: str) -> csv.DictReader:
+def _reader(text: str, required: tuple[str, ...], name: str) -> DictRecords:
+    """Rows of one file as dicts, or a BadRecord (tracker.textdecode) for a record csv cannot read."""
+    if not text.strip():
+        raise SourceFormatError(f"{name}: the file is empty")
     if text.lstrip()[:1] == "<":
         raise SourceFormatError(f"{name}: got HTML/XML where a CSV file was expected")
-    reader = csv.DictReader(io.StringIO(text))
-    missing = [column for column in required if column not in (reader.fieldnames or [])]
+    reader = DictRecords(text, name, key="Bill_id")
+    missing = [column for column in required if column not in reader.fieldnames]
     if missing:
-        found = ", ".join(reader.fieldnames or [])[:300] or "no header"
+        found = ", ".join(reader.fieldnames)[:300] or "no header"
         raise SourceFormatError(f"{name}: missing column(s) {', '.join(missing)}; found {found}")
     if not text.endswith(("\n", "\r")):
         # LIS files end with a line break; without one the download was cut short, and a
         # History cut short would silently drop a bill's latest actions.
         raise SourceFormatError(f"{name}: file does not end with a line break; it looks truncated")
     return reader
+
+
+def _unreadable(record: BadRecord, into: dict[str, str]) -> None:
+    """A record csv could not read (a field over the limit) makes its bill a problem; a record whose
+    bill cannot be told fails the file, since some bill would silently lose a line."""
+    if not record.key:
+        raise record.error("cannot tell which bill it belongs to")
+    into.setdefault(record.key, record.message)
 
 
 def parse_csv_files(bills_csv: str, history_csv: str, *, session_code: str, fetched_at: datetime,
@@ -97,13 +102,22 @@ def parse_csv_files(bills_csv: str, history_csv: str, *, session_code: str, fetc
     source_url = source_url or bills_url
     history: dict[str, list[dict[str, str]]] = defaultdict(list)
     broken_history = set()
+    unreadable: dict[str, str] = {}  # bill id -> why one of its records could not be read
     for row in _reader(history_csv, HISTORY_COLUMNS, "History.csv"):
+        if isinstance(row, BadRecord):
+            _unreadable(row, unreadable)
+            continue
         bill_id = (row["Bill_id"] or "").strip()
         if None in row or any(row[c] is None for c in HISTORY_COLUMNS):
             broken_history.add(bill_id)
         history[bill_id].append(row)
     seen: dict[str, dict[str, str]] = {}
-    rows = list(_reader(bills_csv, BILL_COLUMNS + FLAG_COLUMNS, "Bills.csv"))
+    rows = []
+    for row in _reader(bills_csv, BILL_COLUMNS + FLAG_COLUMNS, "Bills.csv"):
+        if isinstance(row, BadRecord):
+            _unreadable(row, unreadable)
+        else:
+            rows.append(row)
     duplicates, short_rows = set(), set()
     for row in rows:
         bill_id = (row["Bill_id"] or "").strip()
@@ -113,7 +127,12 @@ def parse_csv_files(bills_csv: str, history_csv: str, *, session_code: str, fetc
         if bill_id in seen and seen[bill_id] != row:
             duplicates.add(bill_id)
         seen[bill_id] = row
+    for bill_id in unreadable:  # reported below, bill left as stored
+        seen.setdefault(bill_id, {})
     for bill_id, row in seen.items():
+        if bill_id in unreadable:
+            yield ItemProblem(f"{unreadable[bill_id]}; bill left as stored", bill_id, source_url)
+            continue
         if bill_id in duplicates:
             why = "a row with the wrong number of fields" if bill_id in short_rows else "conflicting rows"
             yield ItemProblem(f"Bills.csv has {why} for {bill_id}; bill left as stored", bill_id, source_url)

@@ -366,3 +366,17 @@ def test_runs_says_which_sessions_have_no_calendar(settings, tmp_path):
     path.write_text(json.dumps(record))
     tracker("ingest", "openstates-json", path, "--fetched-at", "2031-03-01T00:00:00")
     assert "Sessions without a calendar" in tracker("runs") and "il 2031" in tracker("runs")
+
+
+def test_m7_a_nul_byte_is_removed_not_a_failed_batch(db_url, kit, monkeypatch, settings):
+    # Review row M7, on SQLite and PostgreSQL: the good record and the one with a NUL are both stored.
+    monkeypatch.setenv("TRACKER_DATABASE_URL", db_url)
+    from tracker.config import get_settings
+
+    get_settings.cache_clear()
+    output = tracker("ingest", "openstates-json", kit / "os/nul_pg.json", "--fetched-at", "2026-03-01T00:00:00")
+    assert "ok - inserted 2" in output
+    with Session(get_engine(db_url)) as db:
+        titles = sorted(db.execute(select(Bill.title)).scalars())
+    assert titles == ["A fine AI bill", "AI billwith NUL"]
+    get_settings.cache_clear()

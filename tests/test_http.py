@@ -98,7 +98,7 @@ def test_get_text_returns_decoded_text_and_metadata(router, make_fetcher, sleeps
     assert sleeps == []
 
 
-def test_redirects_are_followed(router, make_fetcher):
+def test_redirects_within_the_site_are_followed(router, make_fetcher):  # other.example.test: same site
     router.get(URL).respond(301, headers={"Location": OTHER_HOST_URL})
     final = router.get(OTHER_HOST_URL).respond(200, text="moved here")
     result = make_fetcher().get_text(URL, utf8)
@@ -276,17 +276,22 @@ def test_timeout_then_success(router, make_fetcher, sleeps):
     assert len(sleeps) == 1
 
 
-def test_connect_error_is_a_network_error(router, make_fetcher, sleeps, cache):
-    route = router.get(URL).mock(side_effect=httpx.ConnectError("Name or service not known"))
+def test_a_name_resolution_failure_fails_fast_with_the_offline_hint(router, make_fetcher, sleeps, cache):
+    # With no network every host fails to resolve: retrying four times over half a minute helps nobody.
+    route = router.get(URL).mock(side_effect=httpx.ConnectError("[Errno -2] Name or service not known"))
+    with pytest.raises(FetchError) as caught:
+        make_fetcher(http_cache=cache, http_max_retries=3).get_text(URL, utf8)
+    message = str(caught.value)
+    assert URL in message and "cannot resolve example.test" in message and "--replay" in message
+    assert (route.call_count, sleeps) == (1, [])
+
+
+def test_a_refused_connection_is_retried_as_a_network_error(router, make_fetcher, sleeps, cache):
+    route = router.get(URL).mock(side_effect=httpx.ConnectError("[Errno 111] Connection refused"))
     with pytest.raises(FetchError) as caught:
         make_fetcher(http_cache=cache, http_max_retries=1).get_text(URL, utf8)
-
-    message = str(caught.value)
-    assert URL in message
-    assert "network error" in message
-    assert "Name or service not known" in message
-    assert route.call_count == 2
-    assert len(sleeps) == 1
+    assert "network error" in str(caught.value) and "Connection refused" in str(caught.value)
+    assert route.call_count == 2 and len(sleeps) == 1
 
 
 def test_network_error_without_a_message_still_says_what_happened(router, make_fetcher):
@@ -590,10 +595,19 @@ def test_replay_decompresses_gz_recordings(recordings):
     assert "content-encoding" not in response.headers
 
 
-def test_replay_ignores_the_query_string(recordings):
-    with httpx.Client(transport=recordings) as client:
-        response = client.get("https://replay.test/plain.txt", params={"cachebust": "1"})
-    assert response.content == b"plain recording"
+def test_replay_keys_on_the_whole_request_without_secrets_and_cache_busters(tmp_path):
+    (tmp_path / "a.json").write_text('{"op": "a"}')
+    (tmp_path / "b.json").write_text('{"op": "b"}')
+    transport = ReplayTransport(tmp_path, [
+        {"url": "https://api.example/?op=getBill&id=2", "file": "a.json"},
+        {"url": "https://api.example/?id=3&op=getBill", "file": "b.json"},
+        {"url": "https://replay.test/any", "file": "a.json", "any_query": True}])
+    with httpx.Client(transport=transport) as client:
+        # Parameter order, the key and a cache-buster do not matter; the other parameters do.
+        assert client.get("https://api.example/?key=SECRET&id=2&op=getBill&_=17").json() == {"op": "a"}
+        assert client.get("https://api.example/", params={"op": "getBill", "id": "3"}).json() == {"op": "b"}
+        assert client.get("https://api.example/?op=getBill&id=4").status_code == 404
+        assert client.get("https://replay.test/any?sinceDate=2025-01-01").json() == {"op": "a"}
 
 
 def test_replay_unknown_url_is_a_404(recordings):
@@ -626,7 +640,7 @@ def test_fetcher_over_replay_transport(recordings, make_fetcher, sleeps):
 def test_packaged_manifest_is_the_default():
     transport = ReplayTransport("/nonexistent")  # the packaged manifest, no files needed
     url = "https://legacylis.virginia.gov/SiteInformation/csv/241/Bills.csv"
-    assert transport.recordings[url]["file"] == "fixtures/states/va/legacylis_241_Bills.csv.gz"
+    assert transport.recordings[f"GET {url}"]["file"] == "fixtures/states/va/legacylis_241_Bills.csv.gz"
     with httpx.Client(transport=transport) as client:
         response = client.get(url)
     assert response.status_code == 404
@@ -688,3 +702,52 @@ def test_secret_params_reach_the_server_but_never_the_cache_or_errors(settings):
         with sqlite3.connect(cache_db) as connection:
             dump = "\n".join(connection.iterdump())
         assert "s3cr3t" not in dump
+
+
+# --- Redirects, robots.txt, recording, what a run cost (issue #11) -----------------------------------
+
+def test_a_redirect_to_another_site_is_refused(router, make_fetcher):
+    router.get(URL).mock(return_value=httpx.Response(302, headers={"location": "https://evil.example.org/x"}))
+    with pytest.raises(FetchError, match="redirected to another site .*evil.example.org.*refused"):
+        make_fetcher().get_text(URL, utf8)
+
+
+def test_robots_txt_is_read_once_per_host_and_obeyed(router, make_fetcher):
+    robots = router.get("https://example.test/robots.txt").mock(
+        return_value=httpx.Response(200, text="User-agent: *\nDisallow: /private/\n"))
+    fetcher = make_fetcher()
+    assert fetcher.robots_allow("https://example.test/public/page.html")
+    assert not fetcher.robots_allow("https://example.test/private/page.html")
+    assert robots.call_count == 1
+    router.get("https://open.test/robots.txt").mock(return_value=httpx.Response(404))
+    assert fetcher.robots_allow("https://open.test/anything")  # no robots.txt: allowed
+
+
+def test_recording_then_replay_serves_the_same_responses_without_secrets(router, settings, tmp_path):
+    router.get("https://api.example/").mock(return_value=httpx.Response(
+        200, json={"echo": "s3cr3t", "ok": True}, headers={"etag": '"v1"'}))
+    recorder = Fetcher(settings.model_copy(update={"http_cache": False}), record_dir=tmp_path / "rec",
+                       secrets=lambda: ["s3cr3t"], sleep=lambda s: None)
+    with recorder:
+        recorder.get_bytes("https://api.example/?op=getBill&id=2", secret_params={"key": "s3cr3t"})
+    manifest = (tmp_path / "rec" / "replay_manifest.toml").read_text()
+    assert "s3cr3t" not in manifest and 'url = "https://api.example/?id=2&op=getBill"' in manifest
+    stored = b"".join(gzip.decompress(p.read_bytes()) for p in (tmp_path / "rec" / "files").iterdir())
+    assert b"s3cr3t" not in stored and b"***" in stored
+    replayer = Fetcher(settings.model_copy(update={"http_cache": False, "replay_dir": tmp_path / "rec"}),
+                       sleep=lambda s: None)
+    with replayer:
+        body, _ = replayer.get_bytes("https://api.example/?op=getBill&id=2", secret_params={"key": "other"})
+    assert b'"ok":true' in body.replace(b" ", b"")
+
+
+def test_stats_count_requests_bytes_cache_hits_and_304s(settings, tmp_path):
+    (tmp_path / "data.csv").write_text("a,b\n1,2\n")
+    replay = [{"url": URL, "file": "data.csv", "etag": '"e1"', "content_type": "text/csv"}]
+    fetcher = Fetcher(settings.model_copy(update={"http_cache": True, "http_requests_per_minute": 1e9}),
+                      transport=ReplayTransport(tmp_path, replay), sleep=lambda s: None)
+    with fetcher:
+        fetcher.get_bytes(URL)  # downloaded
+        _, from_cache = fetcher.get_bytes(URL)  # revalidated: the server says 304
+    assert from_cache
+    assert fetcher.stats.as_dict() == {"requests": 2, "bytes": 8, "cache_hits": 0, "not_modified": 1}

@@ -74,6 +74,18 @@ class Bill(SQLModel, table=True):
     provenance: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False, server_default="{}"))
     first_seen_at: dt.datetime = _ts(default_factory=utcnow)
     updated_at: dt.datetime = _ts(default_factory=utcnow)
+    # The intelligence layer (tracker/detect/), derived from the stored title, abstract and text alone.
+    ai_relevance: str | None = Field(default=None, index=True)  # core | adjacent | incidental | not_ai
+    ai_score: float | None = None
+    ai_evidence: list = Field(default_factory=list, sa_column=Column(JSON, nullable=False, server_default="[]"))
+    ai_override: str | None = Field(default=None, sa_type=Text)  # a reviewer's reason, when an override decided
+    topics: list = Field(default_factory=list, sa_column=Column(JSON, nullable=False, server_default="[]"))
+    obligations: list = Field(default_factory=list, sa_column=Column(JSON, nullable=False, server_default="[]"))
+    intel_version: str | None = None
+    # Law lifecycle (DOMAIN.md §1.4) for enacted bills: pending_effective, effective, delayed, enjoined,
+    # amended, repealed, superseded, expired; and the effective dates the source states.
+    law_status: str | None = Field(default=None, index=True)
+    effective_dates: list = Field(default_factory=list, sa_column=Column(JSON, nullable=False, server_default="[]"))
 
 
 class BillSource(SQLModel, table=True):
@@ -230,6 +242,91 @@ class StatusDisagreement(SQLModel, table=True):
     merged_source_id: str  # the source the merged status comes from
     detected_at: dt.datetime = _ts(default_factory=utcnow)
     resolved_at: dt.datetime | None = _ts(default=None)
+
+
+class BillEvent(SQLModel, table=True):
+    """Append-only events other than status changes, each recorded once: a bill becoming (or ceasing
+    to be) an AI bill, a conflict link appearing, changing or going, a law-lifecycle event. Digests and
+    the dashboard read these rows; nothing is diffed on the fly."""
+
+    __tablename__ = "bill_event"
+    id: int | None = Field(default=None, primary_key=True)
+    bill_id: int = Field(foreign_key="bill.id", index=True)
+    run_id: int | None = Field(default=None, foreign_key="scrape_run.id", index=True)
+    kind: str = Field(index=True)  # relevance | conflict | lifecycle
+    old_value: str | None = None
+    new_value: str | None = None
+    reason: str = Field(default="", sa_type=Text)
+    detail: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False, server_default="{}"))
+    source_url: str | None = Field(default=None, sa_type=Text)
+    fingerprint: str = Field(index=True)
+    detected_at: dt.datetime = _ts(default_factory=utcnow)
+
+
+class SimilarBill(SQLModel, table=True):
+    """A bill's most similar bills (tracker/detect/similar.py), recomputed from stored text."""
+
+    __tablename__ = "similar_bill"
+    __table_args__ = (UniqueConstraint("bill_id", "similar_id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    bill_id: int = Field(foreign_key="bill.id", index=True)
+    similar_id: int = Field(foreign_key="bill.id", index=True)
+    score: float
+    basis: str  # text | title+abstract | title
+    shared: list = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    version: str
+    computed_at: dt.datetime = _ts(default_factory=utcnow)
+
+
+class Conflict(SQLModel, table=True):
+    """A derived conflict (DOMAIN.md §5; tracker/detect/conflicts.py): a state bill against a federal
+    instrument, or against another state's bill (`overlaps`). Recomputed after every ingest and seed load;
+    a link that no longer holds is kept, inactive. `link_key` is stable across recomputations."""
+
+    __tablename__ = "conflict"
+    id: int | None = Field(default=None, primary_key=True)
+    link_key: str = Field(unique=True)
+    bill_id: int = Field(foreign_key="bill.id", index=True)
+    instrument_id: int | None = Field(default=None, foreign_key="federal_instrument.id", index=True)
+    other_bill_id: int | None = Field(default=None, foreign_key="bill.id", index=True)
+    relation: str = Field(index=True)
+    provision_ref: str | None = None
+    reason: str = Field(sa_type=Text)
+    evidence: list = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    confidence: str
+    force: str | None = None  # law | proposed | directed, for federal instruments
+    source_url: str | None = Field(default=None, sa_type=Text)
+    origin: str  # seed | derived
+    active: bool = True
+    version: str
+    first_seen_at: dt.datetime = _ts(default_factory=utcnow)
+    updated_at: dt.datetime = _ts(default_factory=utcnow)
+
+
+class LawEvent(SQLModel, table=True):
+    """A dated event in an enacted law's life (DOMAIN.md §1.4): delayed, enjoined, amended, repealed,
+    superseded, expired, from the reviewable seed file, from the source, or proposed by detection (a later
+    bill that says it delays or repeals this one) for a person to confirm (`tracker lifecycle review`)."""
+
+    __tablename__ = "law_event"
+    __table_args__ = (UniqueConstraint("event_key"),)
+    id: int | None = Field(default=None, primary_key=True)
+    event_key: str
+    bill_id: int = Field(foreign_key="bill.id", index=True)
+    event: str
+    event_date: dt.date | None = None
+    by_bill_id: int | None = Field(default=None, foreign_key="bill.id")
+    by_reference: str | None = Field(default=None, sa_type=Text)  # bill, case or instrument as sourced
+    mechanism: str | None = None  # court_order | stipulation, for enjoined
+    effective_after: dt.date | None = None  # for delayed: the new effective date
+    source_url: str | None = Field(default=None, sa_type=Text)
+    confidence: str
+    origin: str  # seed | detected
+    review_status: str = "confirmed"  # confirmed | proposed | rejected
+    evidence: list = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    note: str | None = Field(default=None, sa_type=Text)
+    created_at: dt.datetime = _ts(default_factory=utcnow)
+    reviewed_at: dt.datetime | None = _ts(default=None)
 
 
 class WriteLock(SQLModel, table=True):

@@ -282,6 +282,9 @@ def _collect(items: Iterable[ParsedItem], result: IngestResult, side: _SideItems
             result.problems.append(ItemProblem(str(exc), item.identifier, item.source_url))
             continue
         item.fetched_at = utc(item.fetched_at)
+        if _strip_nul(item):
+            result.problems.append(ItemProblem(f"{key}: NUL bytes removed from its text (PostgreSQL refuses them)",
+                                               key, item.source_url, kept=True))
         hashes, content_hash = item.hashes()
         if key in seen:
             if seen[key] != content_hash:
@@ -439,6 +442,36 @@ def _note_unclassified(norms: list[NormalizedBill], result: IngestResult) -> Non
         result.problems.append(ItemProblem(
             f"{state}: {sum(strings.values())} action(s) in {len(strings)} distinct string(s) no rule reads "
             f"(kept as unclassified; never a status change): {shown}", f"unclassified:{state}", None, kept=True))
+
+
+def _strip_nul(bill: ScrapedBill) -> bool:
+    """Remove NUL characters from every text of a record, in place (review row M7: one NUL in one record
+    failed a whole PostgreSQL batch). True when there were any."""
+    found = False
+
+    def clean(value):
+        nonlocal found
+        if isinstance(value, str):
+            if "\x00" in value:
+                found = True
+                return value.replace("\x00", "")
+            return value
+        if isinstance(value, dict):
+            return {clean(k): clean(v) for k, v in value.items()}
+        if isinstance(value, (list, tuple)):
+            return type(value)(clean(v) for v in value)
+        return value
+
+    for name in ("title", "summary", "identifier", "source_url", "chapter", "source_text"):
+        setattr(bill, name, clean(getattr(bill, name)))
+    bill.raw, bill.source_flags = clean(bill.raw), clean(bill.source_flags)
+    for action in bill.actions:
+        action.text, action.raw_date = clean(action.text), clean(action.raw_date)
+    for sponsor in bill.sponsors:
+        sponsor.name = clean(sponsor.name)
+    for version in bill.versions:
+        version.note, version.url = clean(version.note), clean(version.url)
+    return found
 
 
 def _evidence(status: str | None, basis: str | None) -> int:
