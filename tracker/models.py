@@ -175,6 +175,11 @@ class ScrapeRun(SQLModel, table=True):
     problems: int = 0
     message: str = Field(default="", sa_type=Text)
     traceback: str | None = Field(default=None, sa_type=Text)
+    # What the fetch cost (tracker.http.FetchStats): requests, body bytes downloaded, cache hits, 304s.
+    requests: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    bytes: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    cache_hits: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    not_modified: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
 
 
 class RunProblem(SQLModel, table=True):
@@ -327,6 +332,32 @@ class LawEvent(SQLModel, table=True):
     note: str | None = Field(default=None, sa_type=Text)
     created_at: dt.datetime = _ts(default_factory=utcnow)
     reviewed_at: dt.datetime | None = _ts(default=None)
+
+
+class SourceLock(SQLModel, table=True):
+    """Who polls a source right now (tracker/locks.py): two scheduler processes, or a schedule and a manual
+    `tracker scrape`, never poll one source at once. A lock older than its expiry (a killed process) is
+    taken over."""
+
+    __tablename__ = "source_lock"
+    source_id: str = Field(primary_key=True)
+    holder: str
+    acquired_at: dt.datetime = _ts(default_factory=utcnow)
+    expires_at: dt.datetime = _ts()
+
+
+class ActionShape(SQLModel, table=True):
+    """Every action-string shape seen per state (digits folded): a shape never seen before in a state
+    whose strings we know is a source-health note (DOMAIN.md §2.2), never a status alert."""
+
+    __tablename__ = "action_shape"
+    __table_args__ = (UniqueConstraint("jurisdiction_id", "shape_hash"),)
+    id: int | None = Field(default=None, primary_key=True)
+    jurisdiction_id: str = Field(index=True)
+    shape_hash: str
+    example: str = Field(sa_type=Text)
+    first_seen_at: dt.datetime = _ts(default_factory=utcnow)
+    run_id: int | None = None
 
 
 class WriteLock(SQLModel, table=True):

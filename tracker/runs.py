@@ -8,7 +8,9 @@ import traceback
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import Engine
+from contextlib import nullcontext
+
+from sqlalchemy import Engine, delete, select
 
 from scrapers import get_source
 from scrapers.base import Batch
@@ -59,9 +61,31 @@ def _start(engine: Engine, source_id: str, kind: str, target: str) -> int:
         return run.id
 
 
+class ListingShrank(RuntimeError):
+    """A live listing returned far fewer bills than its last good run: a broken page, not news."""
+
+
+# A live poll that sees fewer than this share of the bills its listing gave last time fails, and
+# nothing it carried is stored: a site that suddenly lists half its bills is broken (issue #11).
+SHRINK_RATIO = 0.5
+
+
+def _last_good_count(engine: Engine, source_id: str, target: str, before_run: int) -> int | None:
+    with session_scope(engine) as db:
+        row = db.execute(select(ScrapeRun.inserted + ScrapeRun.updated + ScrapeRun.unchanged)
+                         .where(ScrapeRun.source_id == source_id, ScrapeRun.target == target,
+                                ScrapeRun.kind == "scrape", ScrapeRun.status.in_(("ok", "partial", "unchanged")),
+                                ScrapeRun.id < before_run)
+                         .order_by(ScrapeRun.id.desc()).limit(1)).scalar_one_or_none()
+    return row
+
+
 def run_batch(engine: Engine, source_id: str, batch: Batch, *, kind: str = "scrape",
-              allow_history_rewrite: bool = False) -> RunSummary:
-    run_id = _start(engine, source_id, kind, batch.target)
+              allow_history_rewrite: bool = False, run_id: int | None = None,
+              stats: dict[str, int] | None = None) -> RunSummary:
+    """Store one batch as one run. `run_id`: a run record opened before the fetch began."""
+    if run_id is None:
+        run_id = _start(engine, source_id, kind, batch.target)
     status, message, trace = "failed", "", None
     result = None
     try:
@@ -70,6 +94,11 @@ def run_batch(engine: Engine, source_id: str, batch: Batch, *, kind: str = "scra
         else:
             with session_scope(engine) as db:
                 result = ingest(db, batch.items, run_id=run_id, allow_history_rewrite=allow_history_rewrite)
+                previous = _last_good_count(engine, source_id, batch.target, run_id) if kind == "scrape" else None
+                if previous and 0 < result.bills_seen < SHRINK_RATIO * previous:  # zero is `empty`
+                    raise ListingShrank(
+                        f"{batch.target} listed {result.bills_seen} bill(s), fewer than half of the {previous} "
+                        "of its last good run: a broken listing; nothing it carried was stored")
             if batch.not_modified and not (result.inserted or result.updated or result.problems):
                 status = "unchanged"
                 message = "not modified since the last fetch (304); stored data confirmed"
@@ -83,13 +112,18 @@ def run_batch(engine: Engine, source_id: str, batch: Batch, *, kind: str = "scra
             notes = sum(p.kept for p in result.problems)
             if notes and status != "failed":
                 message = "; ".join(filter(None, (message, f"{notes} note(s) on stored records; see run problems")))
+    except ListingShrank as exc:
+        message, result = str(exc), None
+        log.error("%s run %d failed: %s", source_id, run_id, message)
     except Exception as exc:  # noqa: BLE001 - any failure becomes a recorded, failed run
         message, trace = f"{type(exc).__name__}: {exc}", traceback.format_exc()
         log.error("%s run %d failed: %s", source_id, run_id, message)
     finally:
         with session_scope(engine) as db:
             run = db.get(ScrapeRun, run_id)
-            run.finished_at, run.status = datetime.now(UTC), status
+            run.finished_at, run.status, run.target = datetime.now(UTC), status, batch.target
+            for name, value in (stats or {}).items():
+                setattr(run, name, value)
             run.message, run.traceback = _printable(message), _printable(trace)
             if result is not None and status != "failed":
                 run.inserted, run.updated, run.unchanged = result.inserted, result.updated, result.unchanged
@@ -105,19 +139,47 @@ def run_batch(engine: Engine, source_id: str, batch: Batch, *, kind: str = "scra
                       sum(not p.kept for p in result.problems) if result else 0, message)
 
 
-def run_source(engine: Engine, settings: Settings, source_id: str, *, fetcher: Fetcher | None = None
-               ) -> list[RunSummary]:
-    """Fetch and store one source. Network trouble fails the run with a message, not a traceback."""
+def run_source(engine: Engine, settings: Settings, source_id: str, *, fetcher: Fetcher | None = None,
+               lock: bool = True) -> list[RunSummary]:
+    """Fetch and store one source, holding its lock (tracker.locks) so no other process polls it at the
+    same time. Each batch's run record is opened before its fetch starts and records what the fetch
+    cost. Network trouble fails the run with a message, not a traceback."""
+    from tracker.locks import SourceBusy, source_lock
+
     source = get_source(source_id)
     own = fetcher is None
     fetcher = fetcher or Fetcher(settings)
-    summaries = []
+    summaries: list[RunSummary] = []
     try:
-        for batch in source.fetch(fetcher, settings):
-            summaries.append(run_batch(engine, source_id, batch))
-    except Exception as exc:  # noqa: BLE001 - a source bug must not stop the other sources
-        summaries.append(run_batch(engine, source_id, Batch(target=source_id, error=f"{type(exc).__name__}: {exc}")))
+        with source_lock(engine, source_id) if lock else nullcontext():
+            batches = source.fetch(fetcher, settings)
+            while True:
+                run_id = _start(engine, source_id, "scrape", source_id)  # before the fetch
+                before = fetcher.stats.as_dict()
+                try:
+                    batch = next(batches)
+                except StopIteration:
+                    _discard(engine, run_id)  # the source had nothing more to fetch: no run happened
+                    break
+                except Exception as exc:  # noqa: BLE001 - a source bug must not stop the other sources
+                    batch = Batch(target=source_id, error=f"{type(exc).__name__}: {exc}")
+                    summaries.append(run_batch(engine, source_id, batch, run_id=run_id,
+                                               stats=_spent(before, fetcher.stats.as_dict())))
+                    break
+                summaries.append(run_batch(engine, source_id, batch, run_id=run_id,
+                                           stats=_spent(before, fetcher.stats.as_dict())))
+    except SourceBusy as exc:
+        summaries.append(RunSummary(0, source_id, source_id, "skipped", 0, 0, 0, 0, 0, str(exc)))
     finally:
         if own:
             fetcher.close()
     return summaries
+
+
+def _spent(before: dict[str, int], after: dict[str, int]) -> dict[str, int]:
+    return {name: after[name] - before.get(name, 0) for name in after}
+
+
+def _discard(engine: Engine, run_id: int) -> None:
+    with session_scope(engine) as db:
+        db.execute(delete(ScrapeRun).where(ScrapeRun.id == run_id, ScrapeRun.status == "running"))
