@@ -104,13 +104,14 @@ def test_run_with_replay_of_the_real_2024_files(settings, monkeypatch):
     shared_file("fixtures/states/va/legacylis_241_Bills.csv.gz")
     monkeypatch.setenv("TRACKER_REPLAY_DIR", str(SHARED))
     monkeypatch.setenv("TRACKER_VA_SESSIONS", "241")
+    monkeypatch.setenv("TRACKER_SOURCES", "va-lis")
     monkeypatch.setenv("TRACKER_HTTP_REQUESTS_PER_MINUTE", "100000")
     from tracker.config import get_settings
 
     get_settings.cache_clear()
-    result = runner.invoke(app, ["run"])
+    result = runner.invoke(app, ["run", "--once"])
     assert result.exit_code == 0, result.output
-    assert "va-lis: ok - inserted 3595" in result.output
+    assert "va-lis: ok - inserted 3595" in result.output and "sources: va-lis" in result.output
 
 
 def test_hostile_titles_cannot_drive_the_terminal_or_break_lines(settings, tmp_path):

@@ -648,7 +648,7 @@ def test_cli_run_without_network_fails_cleanly(db_url, settings, monkeypatch):
     with respx.mock(assert_all_mocked=True) as network:
         route = network.get(url__startswith="https://legacylis.virginia.gov/").mock(
             side_effect=httpx.ConnectError("[Errno 111] Connection refused"))
-        result = CliRunner().invoke(app, ["run"])
+        result = CliRunner().invoke(app, ["run", "--once"])
 
     output = result.output
     assert result.exit_code == 1, output
@@ -656,7 +656,7 @@ def test_cli_run_without_network_fails_cleanly(db_url, settings, monkeypatch):
     assert "Traceback" not in output
     assert "va-lis: failed" in output
     assert "network error" in output and BILLS_URL in output
-    assert "1 source run(s) failed" in output
+    assert "1 run(s) failed" in output and "tracker run --replay ../shared" in output
     assert route.call_count == 3  # first try + 2 retries, then it gave up
     assert get_settings().database_url == db_url
     engine = get_engine(db_url)

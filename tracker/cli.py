@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
@@ -13,6 +14,7 @@ from sqlalchemy import func, select
 
 from scrapers import REGISTRY, get_source
 from scrapers.base import Batch, ItemProblem, SourceFormatError
+from tracker import __version__
 from tracker import db as database
 from tracker.cli_federal import federal_app
 from tracker.config import get_settings
@@ -23,6 +25,18 @@ from tracker.scraped import ScrapedInstrument
 
 app = typer.Typer(help="Statehouse AI Tracker: what changed in US AI legislation.", no_args_is_help=True,
                   pretty_exceptions_enable=False)
+
+
+def _version(value: bool) -> None:
+    if value:
+        say(f"statehouse-ai-tracker {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
+                                                help="Print the version and exit.")] = False) -> None:
+    """Statehouse AI Tracker: what changed in US AI legislation."""
 db_app = typer.Typer(help="Database schema commands.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(federal_app, name="federal")
@@ -75,11 +89,20 @@ def _with_progress(items):
 
 @app.command()
 def sources() -> None:
-    """List the sources this tracker can read."""
-    enabled = set(get_settings().sources)
+    """The sources this tracker can read, which are enabled, and the health of each enabled one."""
+    from tracker.health import source_health
+    from tracker.schedule import cadence_of, next_runs
+
+    settings = get_settings()
+    enabled = set(settings.enabled_sources)
+    _migrate()
+    upcoming = next_runs(settings)
     for source_id, source in sorted(REGISTRY.items()):
         mark = "enabled" if source_id in enabled else "-"
         say(f"{source_id:20} {source.jurisdiction:3} {mark:8} {source.title}")
+        if source_id in enabled:
+            health = source_health(_engine(), source_id, cadence_of(source_id, settings), upcoming.get(source_id))
+            say(f"{'':33}{health.line()}")
 
 
 @app.command()
@@ -122,43 +145,146 @@ def ingest(source: SourceArg, path: PathArg, session: SessionOpt = None, fetched
         raise typer.Exit(1)
 
 
-@app.command()
-def scrape(source: SourceArg) -> None:
-    """Fetch one source live (conditional requests) and store what changed."""
+ReplayOpt = Annotated[Path | None, typer.Option(
+    "--replay", help="Serve recorded responses from this folder instead of the network (../shared, or a folder "
+                     "made by `tracker record`).", exists=True, file_okay=False)]
+
+
+def _use_replay(replay: Path | None) -> None:
+    if replay is not None:
+        os.environ["TRACKER_REPLAY_DIR"] = str(replay)
+        get_settings.cache_clear()
+
+
+def _poll(source_ids: list[str]) -> int:
+    """Poll the sources once, at the same time (each waits only for its own hosts' politeness limits), and
+    print one line per run. Returns how many runs failed."""
+    from concurrent.futures import ThreadPoolExecutor
+
     from tracker.runs import run_source
 
-    if not get_source(source).live:
-        say(f"error: {source} reads saved files only; use `tracker ingest {source} PATH`", err=True)
-        raise typer.Exit(2)
-    _migrate()
-    failed = False
-    for summary in run_source(_engine(), get_settings(), source):
-        say(summary.line())
-        failed |= not summary.ok and summary.status != "partial"
-    if failed:
-        raise typer.Exit(1)
-
-
-@app.command()
-def run() -> None:
-    """The main job: migrate, then fetch every enabled source once and print a summary per source."""
-    from tracker.runs import run_source
-
-    settings = get_settings()
-    _migrate()
-    engine = _engine()
+    settings, engine = get_settings(), _engine()
+    with ThreadPoolExecutor(max_workers=max(1, min(8, len(source_ids)))) as pool:
+        results = list(pool.map(lambda source_id: run_source(engine, settings, source_id), source_ids))
     failed = 0
-    for source_id in settings.sources:
-        if source_id not in REGISTRY or not REGISTRY[source_id].live:
-            say(f"{source_id}: skipped - not a live source (TRACKER_SOURCES)", err=True)
-            failed += 1
-            continue
-        for summary in run_source(engine, settings, source_id):
+    for summaries in results:
+        for summary in summaries:
             say(summary.line())
             failed += summary.status in ("failed", "empty")
-    if failed:
-        say(f"{failed} source run(s) failed; see `tracker runs`", err=True)
+    return failed
+
+
+def _live_sources(names: list[str]) -> list[str]:
+    for name in names:
+        if name not in REGISTRY:
+            raise typer.BadParameter(f"unknown source {name!r}; `tracker sources` lists them")
+        if not REGISTRY[name].live:
+            raise typer.BadParameter(f"{name} reads saved files only; use `tracker ingest {name} PATH`")
+    return names
+
+
+@app.command()
+def scrape(source: Annotated[list[str] | None, typer.Argument(
+               help="Source ids; none: every enabled source (TRACKER_SOURCES or the defaults).")] = None,
+           replay: ReplayOpt = None) -> None:
+    """Poll the named sources once (conditional requests) and store what changed; exit 1 if any failed."""
+    _use_replay(replay)
+    names = _live_sources(source or get_settings().enabled_sources)
+    _migrate()
+    if failed := _poll(names):
+        say(f"{failed} run(s) failed; see `tracker runs --problems`"
+            + ("" if replay else " (no network? add --replay ../shared to run on recorded data)"), err=True)
         raise typer.Exit(1)
+
+
+@app.command()
+def run(once: Annotated[bool, typer.Option("--once", help="Poll every enabled source once and exit.")] = False,
+        replay: ReplayOpt = None) -> None:
+    """The main job: apply migrations, poll every enabled source once, then keep polling on the schedule
+    (`tracker schedule`) until Ctrl-C or SIGTERM."""
+    _use_replay(replay)
+    settings = get_settings()
+    _migrate()
+    names = [n for n in settings.enabled_sources if n in REGISTRY and REGISTRY[n].live]
+    say(f"Statehouse AI Tracker {__version__}: database {_shown_url(settings.database_url)}; "
+        f"sources: {', '.join(names) or 'none'}")
+    failed = _poll(names)
+    if failed:
+        say(f"{failed} run(s) failed; see `tracker runs --problems`"
+            + ("" if replay or settings.replay_dir else "; offline? `tracker run --replay ../shared`"), err=True)
+    if once:
+        raise typer.Exit(1 if failed else 0)
+    _serve_schedule(settings)
+
+
+def _shown_url(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
+def _serve_schedule(settings) -> None:
+    """Run the scheduler in this process until Ctrl-C or SIGTERM, then stop it cleanly."""
+    import signal
+
+    from tracker.schedule import build_scheduler
+
+    scheduler = build_scheduler(settings, blocking=True)
+
+    def stop(signum, _frame):
+        say(f"stopping (signal {signum}); running polls finish first")
+        scheduler.shutdown(wait=True)
+
+    signal.signal(signal.SIGTERM, stop)
+    scheduler.start(paused=True)
+    for job in scheduler.get_jobs():
+        say(f"  {job.id:28} next {job.next_run_time:%Y-%m-%d %H:%M %Z}")
+    say("scheduler running; Ctrl-C to stop")
+    try:
+        scheduler.resume()
+    except (KeyboardInterrupt, SystemExit):
+        scheduler.shutdown(wait=True)
+
+
+@app.command()
+def schedule(list_jobs: Annotated[bool, typer.Option("--list", help="Print the jobs and exit.")] = False,
+             replay: ReplayOpt = None) -> None:
+    """Keep polling every enabled source on its cadence (one job per source, stored in the database)."""
+    from tracker.schedule import job_specs
+
+    _use_replay(replay)
+    settings = get_settings()
+    _migrate()
+    if list_jobs:
+        for spec in job_specs(settings):
+            say(f"poll:{spec.source_id:20} every {spec.cadence} (grace {spec.misfire_grace_time}s) {spec.trigger}")
+        return
+    _serve_schedule(settings)
+
+
+@app.command()
+def record(folder: Annotated[Path, typer.Argument(help="Where to write the recordings (replay layout).")],
+           source: Annotated[list[str] | None, typer.Argument(help="Source ids; none: every enabled source.")] = None
+           ) -> None:
+    """Capture live responses for offline replay (`--replay FOLDER`), secrets removed from URLs, headers and
+    bodies, with a manifest of fetch times. Parses what it fetches; stores nothing."""
+    from scrapers import get_source
+    from tracker.http import Fetcher
+
+    settings = get_settings()
+    secrets = [s.get_secret_value() for s in (settings.legiscan_api_key, settings.openstates_api_key,
+                                             settings.ny_openleg_api_key, settings.congress_api_key) if s]
+    _migrate()
+    for name in _live_sources(source or settings.enabled_sources):
+        with Fetcher(settings.model_copy(update={"http_cache": False}), record_dir=folder,
+                     secrets=lambda: secrets) as fetcher:
+            try:
+                for batch in get_source(name).fetch(fetcher, settings):
+                    items = list(batch.items) if not batch.error else []
+                    say(f"{name}: {batch.error or f'{len(items)} item(s) parsed'} ({batch.target})")
+            except Exception as exc:  # noqa: BLE001 - one source's failure must not stop the recording
+                say(f"{name}: failed - {type(exc).__name__}: {exc}", err=True)
+    say(f"recorded into {folder}; replay with `tracker scrape --replay {folder}`")
 
 
 @app.command()

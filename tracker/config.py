@@ -15,6 +15,13 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from tracker import __version__
 
 
+# Live sources that need no key, and the keyed ones with the setting that holds their key
+# (tests/test_config.py checks that every live source of the registry is in one of the two).
+KEYLESS_SOURCES = ("va-lis", "ca-pubinfo", "wa-wsl", "ct-ftp", "federal-register")
+KEYED_SOURCES = {"legiscan": "legiscan_api_key", "openstates": "openstates_api_key",
+                 "ny-openleg": "ny_openleg_api_key", "congress": "congress_api_key"}
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="TRACKER_", env_file=".env", extra="ignore")
 
@@ -24,7 +31,9 @@ class Settings(BaseSettings):
         description="SQLAlchemy URL. SQLite file by default; postgresql+psycopg://... for teams.",
     )
     data_dir: Path = Field(default=Path("data"), description="Where the SQLite file and HTTP cache live.")
-    sources: Annotated[list[str], NoDecode] = Field(default=["va-lis"], description="Sources `tracker run` polls.")
+    sources: Annotated[list[str], NoDecode] = Field(
+        default=[], description="Sources `tracker run`, `schedule` and `scrape` poll. Empty: every source that needs "
+        "no key, plus every keyed source whose key is set (enabled_sources).")
     contact_email: str = Field(
         default="statehouse-ai-tracker@users.noreply.github.com",
         description="Contact address sent in the User-Agent so site operators can reach us.",
@@ -155,6 +164,31 @@ class Settings(BaseSettings):
     def _blank_is_unset(cls, value):
         # `KEY=` in .env (as .env.example ships) means "not set", not an empty key or path.
         return None if isinstance(value, str) and not value.strip() else value
+
+    schedule_state_hours: float = Field(
+        default=4.0, gt=0, description="State sources: hours between polls while the legislature is in session.")
+    schedule_state_idle_hours: float = Field(
+        default=24.0, gt=0, description="State sources: hours between polls out of session (from the calendars).")
+    schedule_legiscan_hours: float = Field(default=4.0, gt=0, description="LegiScan: hours between polls.")
+    schedule_congress_hours: float = Field(default=6.0, gt=0, description="Congress.gov: hours between polls.")
+    schedule_federal_register_cron: str = Field(
+        default="7 * * * mon-fri", description="Federal Register (and its public-inspection desk): a crontab line, "
+        "UTC; hourly on weekdays by default.")
+    schedule_jitter_seconds: int = Field(default=300, ge=0, description="Random delay added to each scheduled poll.")
+
+    @property
+    def enabled_sources(self) -> list[str]:
+        """TRACKER_SOURCES when set; otherwise every keyless live source (the NY LBDC watch list when it
+        names bills) and every keyed source whose key is present: a LegiScan key alone adds 50 states."""
+        if self.sources:
+            return list(self.sources)
+        enabled = list(KEYLESS_SOURCES)
+        if self.ny_lbdc_bills:
+            enabled.append("ny-lbdc")
+        for source_id, key in KEYED_SOURCES.items():
+            if getattr(self, key) is not None and (source_id != "openstates" or self.openstates_jurisdictions):
+                enabled.append(source_id)
+        return enabled
 
     @property
     def user_agent(self) -> str:
