@@ -380,3 +380,20 @@ def test_m7_a_nul_byte_is_removed_not_a_failed_batch(db_url, kit, monkeypatch, s
         titles = sorted(db.execute(select(Bill.title)).scalars())
     assert titles == ["A fine AI bill", "AI billwith NUL"]
     get_settings.cache_clear()
+
+
+def test_a_string_never_seen_in_a_state_is_a_health_note(settings, tmp_path):
+    def ingest(name, texts, day):
+        record = {"identifier": name, "legislative_session": "2026", "title": "AI bill", "classification": ["bill"],
+                  "jurisdiction": {"id": "ocd-jurisdiction/country:us/state:zz/government"},
+                  "actions": [{"date": "2026-02-01", "description": t, "classification": []} for t in texts]}
+        path = tmp_path / f"{name}.json"
+        path.write_text(json.dumps(record))
+        return tracker("ingest", "openstates-json", path, "--fetched-at", f"2026-03-0{day}T00:00:00")
+    assert "note" not in ingest("HB 1", ["Introduced", "Referred to Judiciary"], 1)  # first batch: learned
+    ingest("HB 2", ["Introduced", "Referred to Finance", "Read third time and passed"], 2)
+    with Session(engine_of(settings)) as db:
+        notes = [m for m in db.execute(select(RunProblem.message)).scalars() if "never seen before" in m]
+    # Shapes fold digits only: "Referred to Finance" is a new string beside "Referred to Judiciary".
+    assert len(notes) == 1 and "2 action string(s) never seen before" in notes[0]
+    assert "Read third time and passed" in notes[0]

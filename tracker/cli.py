@@ -319,24 +319,39 @@ def reclassify(jurisdiction: Annotated[str | None, typer.Option(help="Only this 
 @app.command()
 def runs(limit: Annotated[int, typer.Option(help="How many recent runs.")] = 20,
          problems: Annotated[bool, typer.Option(help="Also list skipped records.")] = False) -> None:
-    """Source health: API query budgets used this period, then recent runs with status, counts, errors."""
+    """Source health: each enabled source's state, API budgets used this period, sessions without a
+    calendar, then recent runs with status, counts, what the fetch cost, and messages."""
     from tracker.budget import metered_budgets, usage_report
+    from tracker.health import source_health
+    from tracker.schedule import cadence_of, next_runs
 
+    settings = get_settings()
     _migrate()
-    for usage in usage_report(_engine(), metered_budgets(get_settings())):
+    upcoming = next_runs(settings)
+    for source_id in settings.enabled_sources:
+        if source_id in REGISTRY and REGISTRY[source_id].live:
+            health = source_health(_engine(), source_id, cadence_of(source_id, settings), upcoming.get(source_id))
+            say(f"{source_id}: {health.line()}")
+    for usage in usage_report(_engine(), metered_budgets(settings)):
         say(f"API usage {usage.line()}")
+    shown = 0
     with database.session_scope(_engine()) as db:
         unknown = _sessions_without_calendar(db)
         if unknown:
             say(f"Sessions without a calendar (their bills are never inferred dead at adjournment; add them to "
                 f"tracker/data/sessions/): {', '.join(unknown)}")
         for run in db.execute(select(ScrapeRun).order_by(ScrapeRun.id.desc()).limit(limit)).scalars():
+            cost = (f" requests {run.requests}, {run.bytes:,} bytes, cache hits {run.cache_hits}, "
+                    f"304s {run.not_modified};" if run.kind == "scrape" else "")
             say(f"#{run.id} {run.started_at:%Y-%m-%d %H:%M} {run.source_id} {run.kind} {run.status}: "
-                       f"+{run.inserted} ~{run.updated} ={run.unchanged} status changes {run.status_changes} "
-                       f"problems {run.problems} {run.message}".rstrip())
+                f"+{run.inserted} ~{run.updated} ={run.unchanged} status changes {run.status_changes} "
+                f"problems {run.problems};{cost} {run.message}".rstrip().rstrip(";"))
+            shown += 1
             if problems:
                 for problem in db.execute(select(RunProblem).where(RunProblem.run_id == run.id)).scalars():
                     say(f"    {problem.item_key or '-'}: {problem.message}")
+    if not shown:
+        say("no runs yet: `tracker scrape` polls the enabled sources, `tracker ingest SOURCE PATH` reads saved files")
 
 
 def _sessions_without_calendar(db) -> list[str]:
@@ -404,13 +419,18 @@ def disagreements(jurisdiction: Annotated[str | None, typer.Option(help="Two-let
     from tracker.storage import list_disagreements
 
     _migrate()
+    shown = 0
     with database.session_scope(_engine()) as db:
         for row, bill in list_disagreements(db, jurisdiction=jurisdiction, include_resolved=include_resolved,
                                             limit=limit):
+            shown += 1
             state = f"resolved {row.resolved_at:%Y-%m-%d}" if row.resolved_at else "open"
             say(f"{bill.key}	{row.source_id} says {row.source_label} (it claims {row.upstream_status or '-'})"
                        f"	merged {row.merged_label} from {row.merged_source_id}	detected "
                        f"{row.detected_at:%Y-%m-%d %H:%M}Z	{state}")
+    if not shown:
+        say("no status disagreements between sources" + ("" if include_resolved else " (open ones; --include-resolved "
+                                                               "for settled ones)"))
 
 
 @db_app.command("upgrade")

@@ -21,6 +21,7 @@ What never happens (issue #9, review rows C1-C4, H4, H6, H8, M3-M5, M9):
 from __future__ import annotations
 
 import hashlib
+import re
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -37,6 +38,7 @@ from tracker.db import dumps_json
 from tracker.merge import CursorUpdate, SourceListing, merge_fields, source_fields, source_rank, takes_actions
 from tracker.models import (
     Action,
+    ActionShape,
     Bill,
     BillChange,
     BillSource,
@@ -406,6 +408,7 @@ def _store_bills(db: Session, collected: list[tuple[str, ScrapedBill, dict[str, 
             changed.append((norm, hashes, keys, old, stored))
 
     _note_unclassified([n for n, *_ in new] + [n for n, *_ in changed], result)
+    _note_new_shapes(db, [n for n, *_ in new] + [n for n, *_ in changed], result, run_id, now)
     rows = _Rows()
     if new:
         _insert_new(db, new, sessions, rows, run_id, now)
@@ -427,6 +430,34 @@ def _store_bills(db: Session, collected: list[tuple[str, ScrapedBill, dict[str, 
 
         ids = list(db.execute(select(Bill.id).where(Bill.session_id.in_(recalendared))).scalars())
         result.status_changes += reclassify(db, run_id=run_id, bill_ids=ids, lock=False).status_changes
+
+
+_DIGITS = re.compile(r"\d+")
+
+
+def _note_new_shapes(db: Session, norms: list[NormalizedBill], result: IngestResult, run_id: int | None,
+                     now: datetime) -> None:
+    """Remember every action-string shape (digits folded) per state; a shape never seen before in a state
+    whose strings we already know is a source-health note (DOMAIN.md §2.2: a new phrasing may need a
+    rule), never a status alert. The first batch of a state only teaches its shapes."""
+    shapes: dict[str, dict[str, str]] = defaultdict(dict)
+    for norm in norms:
+        for action in norm.actions:
+            shape = _DIGITS.sub("#", " ".join(action.text.split()))
+            digest = hashlib.blake2b(shape.encode(), digest_size=8).hexdigest()
+            shapes[norm.scraped.jurisdiction].setdefault(digest, action.text[:300])
+    rows = []
+    for state, found in shapes.items():
+        known = set(db.execute(select(ActionShape.shape_hash).where(ActionShape.jurisdiction_id == state)).scalars())
+        fresh = {h: example for h, example in found.items() if h not in known}
+        rows += [{"jurisdiction_id": state, "shape_hash": h, "example": example, "first_seen_at": now,
+                  "run_id": run_id} for h, example in fresh.items()]
+        if known and fresh:
+            shown = "; ".join(repr(example[:80]) for example in list(fresh.values())[:5])
+            result.problems.append(ItemProblem(
+                f"{state}: {len(fresh)} action string(s) never seen before in this state (check the rules read "
+                f"them): {shown}", f"new-strings:{state}", None, kept=True))
+    _bulk_insert(db, ActionShape, rows)
 
 
 def _note_unclassified(norms: list[NormalizedBill], result: IngestResult) -> None:
