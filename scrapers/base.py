@@ -3,45 +3,15 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import ClassVar
 
 from tracker.config import Settings
 from tracker.http import Fetcher
-from tracker.scraped import ScrapedBill
-
-
-class SourceFormatError(ValueError):
-    """The input is not what this parser reads (missing columns, HTML instead of CSV...).
-    Fails the whole batch loudly: a layout change must never look like 'no bills'."""
-
-
-@dataclass(frozen=True, slots=True)
-class ItemProblem:
-    """One record the parser could not read (skipped), or, with `kept`, a note about a record that was
-    stored anyway (an action date it could not read, a session with no calendar). The run records it
-    and goes on; only skipped records make a run `partial`."""
-
-    message: str
-    item_key: str | None = None
-    url: str | None = None
-    kept: bool = False
-
-
-ParsedItem = ScrapedBill | ItemProblem
-
-
-@dataclass(slots=True)
-class Batch:
-    """One unit of work that becomes one run record (a session's files, one API page set)."""
-
-    target: str  # URLs or file path, recorded in the run
-    items: Iterable[ParsedItem] = field(default_factory=list)
-    not_modified: bool = False  # every response was a 304 / cache revalidation: nothing to do
-    error: str | None = None  # fetching failed; the run is recorded as failed with this message
+# What parsers return belongs to the core (tracker/scraped.py); re-exported here for the scrapers.
+from tracker.scraped import Batch, ItemProblem, ParsedItem, ScrapedBill, SourceFormatError  # noqa: F401
 
 
 class Source(ABC):

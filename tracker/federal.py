@@ -36,8 +36,8 @@ from tracker.models import Bill, ConflictLink, FederalInstrument, InstrumentChan
 from tracker.normalize.identifiers import IdentifierError, canonical_identifier, canonical_session
 from tracker.scraped import ScrapedInstrument
 
-if TYPE_CHECKING:  # scrapers imports this module; import its ItemProblem only where used
-    from scrapers.base import ItemProblem
+if TYPE_CHECKING:  # kept lazy where used: tracker.scraped is light, but federal is imported early
+    from tracker.scraped import ItemProblem
 
 INSTRUMENT_KINDS = ("executive_order", "fr_document", "federal_bill", "doj_action", "agency_proceeding",
                     "wh_letter_or_framework")
@@ -233,7 +233,7 @@ def store_instruments(db: Session, items: Sequence[ScrapedInstrument], result=No
 
 def _dedupe(items: Iterable[ScrapedInstrument], outcome: StoreResult) -> dict[str, ScrapedInstrument]:
     """One record per key. A published FR record beats a public-inspection one for the same document."""
-    from scrapers.base import ItemProblem
+    from tracker.scraped import ItemProblem
 
     batch: dict[str, ScrapedInstrument] = {}
     for item in items:
@@ -316,7 +316,7 @@ def _plain(value):
 def _check_eo_number(db: Session, row: FederalInstrument, outcome: StoreResult) -> None:
     """The seed keys orders by FR document number; an API record of the same EO under another document
     number means one of them is wrong (or this is a correction). Flag it, keep both."""
-    from scrapers.base import ItemProblem
+    from tracker.scraped import ItemProblem
 
     if not row.eo_number:
         return

@@ -13,11 +13,11 @@ from contextlib import nullcontext
 from sqlalchemy import Engine, delete, select
 
 from scrapers import get_source
-from scrapers.base import Batch
 from tracker.config import Settings
 from tracker.db import session_scope
 from tracker.http import Fetcher
 from tracker.models import RunProblem, ScrapeRun
+from tracker.scraped import Batch
 from tracker.storage import ingest
 
 log = logging.getLogger(__name__)

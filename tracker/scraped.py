@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
@@ -179,3 +180,35 @@ def content_hash_of(field_hashes: dict[str, str]) -> str:
 def _digest(value: object) -> str:
     blob = json.dumps(value, sort_keys=True, default=str, separators=(",", ":"), ensure_ascii=False)
     return hashlib.sha256(blob.encode("utf-8")).hexdigest()
+
+
+# --- What a parse hands the core besides bills ----------------------------------------------------------
+
+class SourceFormatError(ValueError):
+    """The input is not what this parser reads (missing columns, HTML instead of CSV...).
+    Fails the whole batch loudly: a layout change must never look like 'no bills'."""
+
+
+@dataclass(frozen=True, slots=True)
+class ItemProblem:
+    """One record the parser could not read (skipped), or, with `kept`, a note about a record that was
+    stored anyway (an action date it could not read, a session with no calendar). The run records it
+    and goes on; only skipped records make a run `partial`."""
+
+    message: str
+    item_key: str | None = None
+    url: str | None = None
+    kept: bool = False
+
+
+ParsedItem = ScrapedBill | ItemProblem
+
+
+@dataclass(slots=True)
+class Batch:
+    """One unit of work that becomes one run record (a session's files, one API page set)."""
+
+    target: str  # URLs or file path, recorded in the run
+    items: Iterable[object] = field(default_factory=list)  # ParsedItem, listings, cursors, instruments
+    not_modified: bool = False  # every response was a 304 / cache revalidation: nothing to do
+    error: str | None = None  # fetching failed; the run is recorded as failed with this message

@@ -32,7 +32,6 @@ from typing import Any, NamedTuple
 from sqlalchemy import Text, cast, delete, insert, select, update
 from sqlmodel import Session
 
-from scrapers.base import ItemProblem, ParsedItem
 from tracker.calendar import JURISDICTION_NAMES, session_calendar
 from tracker.db import dumps_json
 from tracker.merge import CursorUpdate, SourceListing, merge_fields, source_fields, source_rank, takes_actions
@@ -65,6 +64,8 @@ from tracker.normalize.status import StatusResult, status_rank
 from tracker.scraped import (
     HISTORY_COMPLETE,
     HISTORY_CURRENT_ONLY,
+    ItemProblem,
+    ParsedItem,
     ScrapedAction,
     ScrapedBill,
     ScrapedInstrument,
