@@ -6,11 +6,11 @@ from __future__ import annotations
 import logging
 import traceback
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from contextlib import nullcontext
 
-from sqlalchemy import Engine, delete, select
+from sqlalchemy import Engine, delete, select, update
 
 from scrapers import get_source
 from tracker.config import Settings
@@ -85,6 +85,7 @@ def run_batch(engine: Engine, source_id: str, batch: Batch, *, kind: str = "scra
               stats: dict[str, int] | None = None) -> RunSummary:
     """Store one batch as one run. `run_id`: a run record opened before the fetch began."""
     if run_id is None:
+        close_interrupted(engine, source_id, older_than=timedelta(hours=6))
         run_id = _start(engine, source_id, kind, batch.target)
     status, message, trace = "failed", "", None
     result = None
@@ -152,6 +153,7 @@ def run_source(engine: Engine, settings: Settings, source_id: str, *, fetcher: F
     summaries: list[RunSummary] = []
     try:
         with source_lock(engine, source_id) if lock else nullcontext():
+            close_interrupted(engine, source_id)
             batches = source.fetch(fetcher, settings)
             while True:
                 run_id = _start(engine, source_id, "scrape", source_id)  # before the fetch
@@ -174,6 +176,19 @@ def run_source(engine: Engine, settings: Settings, source_id: str, *, fetcher: F
         if own:
             fetcher.close()
     return summaries
+
+
+def close_interrupted(engine: Engine, source_id: str, older_than: timedelta = timedelta(0)) -> int:
+    """Runs of this source still `running` though nobody runs them (the process was killed): marked
+    `interrupted`. Called while holding the source's lock (no other poller of it is alive), or for runs
+    older than any ingest takes. Nothing of such a run was stored: its transaction never committed."""
+    cutoff = datetime.now(UTC) - older_than
+    with session_scope(engine) as db:
+        return db.execute(update(ScrapeRun).where(ScrapeRun.source_id == source_id, ScrapeRun.status == "running",
+                                                  ScrapeRun.started_at < cutoff)
+                          .values(status="interrupted", finished_at=datetime.now(UTC),
+                                  message="the process stopped before this run finished; nothing of it was stored")
+                          ).rowcount
 
 
 def _spent(before: dict[str, int], after: dict[str, int]) -> dict[str, int]:
