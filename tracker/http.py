@@ -157,7 +157,7 @@ class ReplayTransport(httpx.BaseTransport):
         if not path.exists():
             return httpx.Response(404, text=f"recording {path} is missing", request=request)
         headers = {"content-type": entry.get("content_type", "application/octet-stream")}
-        for name in ("etag", "last_modified"):
+        for name in ("etag", "last_modified", "cache_control"):
             if entry.get(name):
                 headers[name.replace("_", "-")] = entry[name]
         if (entry.get("etag") and request.headers.get("if-none-match") == entry["etag"]) or (
@@ -197,7 +197,7 @@ class RecordingTransport(httpx.BaseTransport):
                  "status": response.status_code,
                  "content_type": response.headers.get("content-type", "application/octet-stream"),
                  "fetched_at": self.clock().isoformat()}
-        for header in ("etag", "last-modified"):
+        for header in ("etag", "last-modified", "cache-control"):
             if response.headers.get(header):
                 entry[header.replace("-", "_")] = response.headers[header]
         self.entries[key] = entry
