@@ -72,13 +72,8 @@ class Term:
     kind: str  # core | adjacent | support
     weight: float
     regex: re.Pattern[str]
-    triggers: tuple[str, ...]  # substrings every match contains: lower-cased unless case_sensitive
-    case_sensitive: bool = False
+    triggers: tuple[Trigger, ...] | None  # read off the pattern (literal_triggers)
     examples: tuple[str, ...] = ()
-
-    def triggered(self, text: str, lowered: str) -> bool:
-        haystack = text if self.case_sensitive else lowered
-        return any(trigger in haystack for trigger in self.triggers)
 
 
 @dataclass(frozen=True)
@@ -102,6 +97,69 @@ def _compile(pattern: str, what: str) -> re.Pattern[str]:
 
 def _clean(value: str | None) -> str:
     return " ".join(value.split()) if value else ""
+
+
+# -- literal prefilters -------------------------------------------------------------------------
+# A case-insensitive regex with word boundaries and many alternatives costs far more per character
+# than a plain substring test, and nearly every bill matches none of our patterns. So each pattern
+# gets its "triggers", read off its parse tree: literal strings at least one of which every match
+# contains (lower-cased, or exact where the pattern is case-sensitive). A field is searched with a
+# pattern only when one of its triggers occurs in it. Correct by construction; a construct the walk
+# does not know yields no triggers, and then the pattern is simply always tried.
+
+Trigger = tuple[str, bool]  # (literal, exact): exact literals are compared with the text as written
+
+
+def literal_triggers(pattern: re.Pattern[str]) -> tuple[Trigger, ...] | None:
+    """Literals one of which every match of `pattern` contains, or None when none can be read."""
+    try:
+        from re import _constants as sre, _parser as parser  # the standard library's own regex parser
+        tree = parser.parse(pattern.pattern, pattern.flags)
+    except Exception:  # noqa: BLE001 - any failure only costs speed
+        return None
+    found = _sequence_literals(list(tree), bool(pattern.flags & re.IGNORECASE), sre)
+    return tuple(sorted(found)) if found else None
+
+
+def _sequence_literals(items: list, ignorecase: bool, sre) -> set[Trigger] | None:
+    candidates: list[set[Trigger]] = []
+    run: list[str] = []
+
+    def close_run() -> None:
+        if run:
+            candidates.append({("".join(run), not ignorecase)})
+            run.clear()
+
+    for op, av in items:
+        if op is sre.LITERAL:
+            run.append(chr(av).lower() if ignorecase else chr(av))
+            continue
+        close_run()
+        inner = None
+        if op is sre.SUBPATTERN:
+            _group, add, remove, sub = av
+            scoped = (ignorecase or bool(add & re.IGNORECASE)) and not remove & re.IGNORECASE
+            inner = _sequence_literals(list(sub), scoped, sre)
+        elif op is sre.BRANCH:
+            alternatives = [_sequence_literals(list(sub), ignorecase, sre) for sub in av[1]]
+            inner = None if any(a is None for a in alternatives) else set().union(*alternatives)
+        elif op in (sre.MAX_REPEAT, sre.MIN_REPEAT, getattr(sre, "POSSESSIVE_REPEAT", None)) and av[0] >= 1:
+            inner = _sequence_literals(list(av[2]), ignorecase, sre)
+        elif op is getattr(sre, "ATOMIC_GROUP", None):
+            inner = _sequence_literals(list(av), ignorecase, sre)
+        if inner:
+            candidates.append(inner)
+    close_run()
+    if not candidates:
+        return None
+    # The most selective candidate: the longest shortest literal, then the fewest literals.
+    return max(candidates, key=lambda c: (min(len(t) for t, _ in c), -len(c)))
+
+
+def triggered(triggers: tuple[Trigger, ...] | None, text: str, lowered: str) -> bool:
+    if triggers is None:
+        return True
+    return any(literal in (text if exact else lowered) for literal, exact in triggers)
 
 
 def _snippet(text: str, start: int, end: int) -> str:
@@ -145,23 +203,24 @@ class RelevanceRules:
         self.traps: tuple[Trap, ...] = tuple(traps)
         self.unmatched_trap_examples = tuple(data.get("unmatched_traps", {}).get("examples", ()))
         self._traps_re = _compile("|".join(t.pattern for t in traps) or "(?!)", "traps")
+        # Trigger -> the terms it can start, looked up lower-cased or as written; terms without
+        # triggers are always tried.
+        self._by_lowered: dict[str, list[Term]] = {}
+        self._by_exact: dict[str, list[Term]] = {}
+        self._always = [term for term in self.terms if term.triggers is None]
+        for term in self.terms:
+            for literal, exact in term.triggers or ():
+                (self._by_exact if exact else self._by_lowered).setdefault(literal, []).append(term)
 
     def _term(self, number: int, entry: dict) -> Term:
         name = entry.get("name") or f"term {number}"
         if entry.get("kind") not in TERM_KINDS:
             raise RelevanceDataError(f"{self.source}: {name}: kind must be one of {TERM_KINDS}")
-        case_sensitive = bool(entry.get("case_sensitive"))
-        triggers = tuple(entry.get("triggers", ()))
-        if not triggers:
-            raise RelevanceDataError(f"{self.source}: {name}: a term needs its triggers")
-        if not case_sensitive:
-            triggers = tuple(t.lower() for t in triggers)
-        term = Term(name, entry["kind"], float(entry.get("weight", 1.0)),
-                    _compile(_scoped(entry["pattern"], case_sensitive), name), triggers, case_sensitive,
+        regex = _compile(_scoped(entry["pattern"], bool(entry.get("case_sensitive"))), name)
+        term = Term(name, entry["kind"], float(entry.get("weight", 1.0)), regex, literal_triggers(regex),
                     tuple(entry.get("examples", ())))
         for example in term.examples:
-            cleaned = _clean(example)
-            if not term.regex.search(cleaned) or not term.triggered(cleaned, cleaned.lower()):
+            if not term.regex.search(_clean(example)):
                 raise RelevanceDataError(f"{self.source}: {name}: its example {example!r} does not match it")
         return term
 
@@ -175,22 +234,36 @@ class RelevanceRules:
         """The text with every trap span blanked out (same length, so offsets still point into it)."""
         return self._traps_re.sub(lambda m: " " * len(m.group()), text)
 
-    def matches(self, text: str) -> Iterator[tuple[Term, int, int]]:
+    def matches(self, text: str, *, prefilter: bool = True) -> Iterator[tuple[Term, int, int]]:
         """(term, start, end) of every term match in one cleaned field, traps blanked out first. Only
-        the terms whose triggers occur are searched: most bills trigger none, and a plain substring
-        test is far cheaper than a case-insensitive regex with word boundaries."""
+        the terms whose triggers occur are searched (`prefilter=False` tries every term: tests use it
+        to prove the prefilter changes nothing)."""
+        if not prefilter:
+            masked = self.mask_traps(text)
+            for term in self.terms:
+                for found in term.regex.finditer(masked):
+                    yield term, found.start(), found.end()
+            return
         lowered = text.lower()
-        candidates = [term for term in self.terms if term.triggered(text, lowered)]
-        if not candidates:
+        wanted = {term for trigger, terms in self._by_lowered.items() if trigger in lowered for term in terms}
+        wanted.update(term for trigger, terms in self._by_exact.items() if trigger in text for term in terms)
+        wanted.update(self._always)
+        if not wanted:
             return
         masked = self.mask_traps(text)
-        for term in candidates:
-            for found in term.regex.finditer(masked):
-                yield term, found.start(), found.end()
+        for term in self.terms:  # file order, so the evidence order is stable
+            if term in wanted:
+                for found in term.regex.finditer(masked):
+                    yield term, found.start(), found.end()
 
-    def _hits(self, field: str, text: str) -> dict[Term, _Hit]:
+    def funding_vehicle_title(self, title: str) -> bool:
+        """Whether a title names a funding vehicle (appropriations, budget): the rule that makes an AI
+        line in such a bill's abstract `incidental`."""
+        return bool(self.funding_vehicle.search(_clean(title)))
+
+    def _hits(self, field: str, text: str, prefilter: bool = True) -> dict[Term, _Hit]:
         hits: dict[Term, _Hit] = {}
-        for term, start, end in self.matches(text):
+        for term, start, end in self.matches(text, prefilter=prefilter):
             if term in hits:
                 hits[term] = _Hit(hits[term].count + 1, hits[term].evidence)
             else:
@@ -199,9 +272,11 @@ class RelevanceRules:
 
     # -- deciding -------------------------------------------------------------------------------
 
-    def classify(self, title: str, abstract: str | None = None, text: str | None = None) -> Relevance:
+    def classify(self, title: str, abstract: str | None = None, text: str | None = None, *,
+                 prefilter: bool = True) -> Relevance:
         fields = {"title": _clean(title), "abstract": _clean(abstract), "text": _clean(text)}
-        hits = {field: self._hits(field, value) if value else {} for field, value in fields.items()}
+        hits = {field: self._hits(field, value, prefilter) if value else {}
+                for field, value in fields.items()}
         tier = self._decide(fields, hits)
         raw = sum(term.weight * self.field_weights[field] * (1.0 + math.log(hit.count))
                   for field, found in hits.items() for term, hit in found.items())
@@ -216,20 +291,24 @@ class RelevanceRules:
             return sum(hit.count for term, hit in hits[field].items() if term.kind == kind)
 
         salient = kinds("title") | kinds("abstract")
-        heading = f"{fields['title']} {fields['abstract']}"
-        commemoration = bool(self.commemoration.search(heading))
+
+        def commemoration() -> bool:
+            return bool(self.commemoration.search(f"{fields['title']} {fields['abstract']}"))
+
         if "core" in salient:
-            if commemoration:
+            if commemoration():
                 return "incidental"
             if "core" not in kinds("title") and self.funding_vehicle.search(fields["title"]):
                 return "incidental"
             return "core"
-        if "core" in kinds("text"):
-            if mentions("text", "core") >= self.text_core_mentions or self.text_definition.search(fields["text"]):
-                return "core"
-            return "incidental"
+        core_in_text = "core" in kinds("text")
+        if core_in_text and (mentions("text", "core") >= self.text_core_mentions
+                             or self.text_definition.search(fields["text"])):
+            return "core"
         if "adjacent" in salient:
-            return "incidental" if commemoration else "adjacent"
+            return "incidental" if commemoration() else "adjacent"
+        if core_in_text:
+            return "incidental"  # AI mentioned in passing in the text
         if mentions("text", "adjacent") >= self.text_adjacent_mentions:
             return "adjacent"
         return "not_ai"
@@ -298,7 +377,8 @@ def load_overrides(path: Path | None = None) -> Overrides:
             except IdentifierError as exc:
                 raise OverridesError(f"{path}:{line}: {exc}") from exc
             if decision not in OVERRIDE_DECISIONS:
-                raise OverridesError(f"{path}:{line}: decision must be one of {OVERRIDE_DECISIONS}, not {decision!r}")
+                raise OverridesError(f"{path}:{line}: decision must be one of {OVERRIDE_DECISIONS}, "
+                                     f"not {decision!r}")
             if not reason:
                 raise OverridesError(f"{path}:{line}: every override needs a reason")
             if key in entries:

@@ -1,0 +1,209 @@
+"""AI topics (DOMAIN.md §4): what kind of AI law a bill is, as canonical topics (multi-label) and
+obligation tags, from stored data only (title, abstract, bill text when present).
+
+Why phrase rules: like relevance, the answer must be explainable ("`chatbots`: matched `companion
+chatbot` in the title"), reviewable as data (`tracker/data/topics.toml`: topics, phrases, the NCSL
+crosswalk, obligation tags) and versioned (TOPICS_VERSION changes with the file). Topics are meant
+for bills the relevance classifier keeps; on a bill that is not about AI, `health_care` only says
+the bill is about health.
+
+Each topic's phrases come in named groups (`employment:workplace`, `employment:workforce`), and the
+crosswalk to NCSL's categories is written per group: NCSL files AI hiring tools under "Private
+Sector Use" but AI's effect on jobs under "Effect on Labor/Employment", and one topic holds both.
+The groups that matched are kept in the evidence (`Evidence.term` is `topic:group`), so
+`ncsl_categories()` of a TopicResult maps exactly what was found.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import tomllib
+from collections.abc import Iterable
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+from tracker.detect.relevance import Evidence, Trigger, literal_triggers, triggered
+from tracker.detect.relevance import _clean, _snippet  # one field cleaning and one snippet rule for both
+
+CODE_VERSION = "1"
+FIELDS = ("title", "abstract", "text")
+
+
+class TopicsDataError(ValueError):
+    """The topics file is malformed (bad pattern, duplicate slug, unknown placeholder or group)."""
+
+
+@dataclass(frozen=True)
+class TopicResult:
+    topics: tuple[str, ...]  # canonical slugs, sorted
+    obligations: tuple[str, ...]  # obligation tags, sorted
+    evidence: tuple[Evidence, ...]  # term = `slug:group` of the phrase group that matched
+
+
+@dataclass(frozen=True)
+class _Group:
+    name: str
+    pattern: re.Pattern[str]
+    fields: tuple[str, ...]  # where the group may match
+    ncsl: tuple[str, ...]
+    ncsl_unless: tuple[str, ...] = ()  # topics whose presence withholds this group's NCSL categories
+    triggers: tuple[Trigger, ...] | None = None  # literal prefilter (relevance.literal_triggers)
+
+
+@dataclass(frozen=True)
+class _Rule:
+    slug: str
+    label: str
+    groups: tuple[_Group, ...]
+    requires: re.Pattern[str] | None  # must also match somewhere in the bill
+    unless: tuple[str, ...]  # topics that, when found, take this one's place
+
+
+class TopicRules:
+    """The topics file, compiled."""
+
+    def __init__(self, text: str, *, source: str = "topics.toml"):
+        try:
+            data = tomllib.loads(text)
+        except tomllib.TOMLDecodeError as exc:
+            raise TopicsDataError(f"{source}: {exc}") from exc
+        self.source = source
+        self.version = f"topics-{CODE_VERSION}+{hashlib.sha256(text.encode()).hexdigest()[:12]}"
+        self.text_min_mentions = int(data.get("text_min_mentions", 2))
+        self._vocab = {name: f"(?:{pattern})" for name, pattern in data.get("vocab", {}).items()}
+        self.topics = tuple(self._rule(entry, "topic") for entry in data.get("topic", []))
+        self.obligations = tuple(self._rule(entry, "obligation") for entry in data.get("obligation", []))
+        rules = (*self.topics, *self.obligations)
+        slugs = [rule.slug for rule in rules]
+        if len(set(slugs)) != len(slugs):
+            twice = sorted(s for s in slugs if slugs.count(s) > 1)
+            raise TopicsDataError(f"{source}: a slug is used twice: {twice}")
+        topic_slugs = {rule.slug for rule in self.topics}
+        for rule in rules:
+            named = set(rule.unless).union(*(g.ncsl_unless for g in rule.groups))
+            if unknown := named - topic_slugs:
+                raise TopicsDataError(f"{source}: {rule.slug}: `unless` names unknown topics "
+                                      f"{sorted(unknown)}")
+        self.crosswalk: dict[str, tuple[str, ...]] = {}
+        self._withheld_by: dict[str, tuple[str, ...]] = {}
+        for rule in rules:
+            for group in rule.groups:
+                self.crosswalk[f"{rule.slug}:{group.name}"] = group.ncsl
+                self._withheld_by[f"{rule.slug}:{group.name}"] = group.ncsl_unless
+            self.crosswalk[rule.slug] = tuple(sorted({c for g in rule.groups for c in g.ncsl}))
+            self._withheld_by[rule.slug] = ()
+
+    @classmethod
+    def from_path(cls, path: Path) -> TopicRules:
+        return cls(Path(path).read_text(encoding="utf-8"), source=str(path))
+
+    def _pattern(self, pattern: str, what: str) -> re.Pattern[str]:
+        # {name} placeholders name shared phrases ([vocab]); replaced literally, since regex
+        # quantifiers such as {0,40} use braces too.
+        for name, phrase in self._vocab.items():
+            pattern = pattern.replace("{" + name + "}", phrase)
+        if leftover := re.search(r"\{[a-z_]+\}", pattern):
+            raise TopicsDataError(f"{self.source}: {what}: unknown placeholder {leftover.group()}")
+        try:
+            return re.compile(pattern, re.IGNORECASE)
+        except re.error as exc:
+            raise TopicsDataError(f"{self.source}: {what}: bad pattern: {exc}") from exc
+
+    def _rule(self, entry: dict, kind: str) -> _Rule:
+        slug = entry.get("slug")
+        if not slug or not re.fullmatch(r"[a-z][a-z0-9_]*", slug):
+            raise TopicsDataError(f"{self.source}: a {kind} needs a lower-case slug, not {slug!r}")
+        raw_groups = entry.get("group")
+        if not isinstance(raw_groups, dict) or not raw_groups:
+            raise TopicsDataError(f"{self.source}: {slug}: needs at least one [{kind}.group] phrase group")
+        groups = []
+        for name, spec in raw_groups.items():
+            if isinstance(spec, str):
+                spec = {"pattern": spec}
+            fields = tuple(spec.get("fields", FIELDS))
+            if set(fields) - set(FIELDS):
+                raise TopicsDataError(f"{self.source}: {slug}:{name}: fields must be among {FIELDS}")
+            pattern = self._pattern(spec["pattern"], f"{slug}:{name}")
+            groups.append(_Group(name, pattern, fields, tuple(spec.get("ncsl", ())),
+                                 tuple(spec.get("ncsl_unless", ())), literal_triggers(pattern)))
+        requires = self._pattern(entry["requires"], f"{slug}.requires") if entry.get("requires") else None
+        return _Rule(slug, entry.get("label", slug), tuple(groups), requires, tuple(entry.get("unless", ())))
+
+    # -- classifying ----------------------------------------------------------------------------
+
+    def classify(self, title: str, abstract: str | None = None, text: str | None = None, *,
+                 prefilter: bool = True) -> TopicResult:
+        """`prefilter=False` tries every phrase group on every field (tests use it to prove the
+        literal prefilter changes nothing)."""
+        fields = {"title": _clean(title), "abstract": _clean(abstract), "text": _clean(text)}
+        lowered = {field: value.lower() for field, value in fields.items()}
+        whole = " ".join(value for value in fields.values() if value)
+        found: dict[str, list[Evidence]] = {}
+        for rule in (*self.topics, *self.obligations):
+            hits = [hit for group in rule.groups
+                    for hit in self._hits(rule.slug, group, fields, lowered, prefilter)]
+            if hits and (rule.requires is None or rule.requires.search(whole)):
+                found[rule.slug] = hits
+        for rule in (*self.topics, *self.obligations):
+            if rule.slug in found and any(other in found for other in rule.unless):
+                del found[rule.slug]
+        obligation_slugs = {rule.slug for rule in self.obligations}
+        return TopicResult(tuple(sorted(s for s in found if s not in obligation_slugs)),
+                           tuple(sorted(s for s in found if s in obligation_slugs)),
+                           tuple(hit for hits in found.values() for hit in hits))
+
+    def _hits(self, slug: str, group: _Group, fields: dict[str, str], lowered: dict[str, str],
+              prefilter: bool) -> list[Evidence]:
+        term = f"{slug}:{group.name}"
+        hits = []
+        candidates = [f for f in group.fields if fields[f]
+                      and (not prefilter or triggered(group.triggers, fields[f], lowered[f]))]
+        for field in ("title", "abstract"):
+            if field in candidates and (match := group.pattern.search(fields[field])):
+                hits.append(Evidence(term, field, _snippet(fields[field], match.start(), match.end())))
+        if "text" in candidates:
+            first, count = None, 0
+            for match in group.pattern.finditer(fields["text"]):
+                first, count = first or match, count + 1
+                if count >= self.text_min_mentions:
+                    hits.append(Evidence(term, "text", _snippet(fields["text"], first.start(), first.end())))
+                    break
+        return hits
+
+    def ncsl_categories(self, topics: TopicResult | Iterable[str]) -> set[str]:
+        if isinstance(topics, TopicResult):
+            topics = {evidence.term for evidence in topics.evidence}
+        topics = set(topics)
+        for slug in topics:
+            if slug not in self.crosswalk:
+                raise KeyError(f"not a topic, obligation or topic:group: {slug!r}")
+        present = {slug.split(":", 1)[0] for slug in topics}
+        categories: set[str] = set()
+        for slug in topics:
+            if not present.intersection(self._withheld_by[slug]):
+                categories.update(self.crosswalk[slug])
+        return categories
+
+
+def _data_path() -> Path:
+    return Path(str(resources.files("tracker") / "data" / "topics.toml"))
+
+
+RULES = TopicRules.from_path(_data_path())
+TOPICS_VERSION: str = RULES.version
+CANONICAL_TOPICS: dict[str, str] = {rule.slug: rule.label for rule in RULES.topics}
+OBLIGATIONS: tuple[str, ...] = tuple(rule.slug for rule in RULES.obligations)
+
+
+def classify_topics(title: str, abstract: str | None = None, text: str | None = None) -> TopicResult:
+    """The canonical topics and obligation tags of one bill, with the phrase group that found each."""
+    return RULES.classify(title, abstract, text)
+
+
+def ncsl_categories(topics: TopicResult | Iterable[str]) -> set[str]:
+    """NCSL's categories through the crosswalk. Given a TopicResult, exactly the phrase groups that
+    matched (topics and obligation tags) count. Given strings, each may be a topic or obligation
+    slug (its whole crosswalk, every group) or a `slug:group`. An unknown one raises KeyError."""
+    return RULES.ncsl_categories(topics)
