@@ -31,7 +31,6 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-import httpx  # noqa: E402
 
 import scrapers  # noqa: E402
 from scrapers.base import Batch, Source  # noqa: E402

@@ -24,25 +24,22 @@ Quirks:
 
 from __future__ import annotations
 
-import csv
-import io
 import re
-import zipfile
-import zlib
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from functools import lru_cache
 from pathlib import Path, PurePosixPath
-from xml.etree import ElementTree
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from scrapers.base import Batch, ItemProblem, ParsedItem, Source, SourceFormatError
+from tracker import archives
 from tracker.config import Settings
 from tracker.http import Fetcher, FetchError
 from tracker.normalize.identifiers import IdentifierError, canonical_identifier, canonical_session
 from tracker.scraped import ScrapedAction, ScrapedBill, ScrapedSponsor, ScrapedVersion
+from tracker import textdecode
 from tracker.vocab import BillKind, Chamber
 
 DOWNLOADS = "https://downloads.leginfo.legislature.ca.gov/"
@@ -74,6 +71,9 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     "VETO_MESSAGE_TBL": ("bill_id", "veto_date", "message", "trans_uid", "trans_update"),
 }
 REQUIRED = ("BILL_TBL", "BILL_HISTORY_TBL", "BILL_VERSION_TBL")
+# The column that names a row's bill (BILL_VERSION_AUTHORS_TBL names a version, mapped to its bill).
+KEY_COLUMN = {"BILL_TBL": 0, "BILL_HISTORY_TBL": 0, "BILL_VERSION_TBL": 1, "BILL_VERSION_AUTHORS_TBL": 0,
+              "VETO_MESSAGE_TBL": 0}
 FLAG_COLUMNS = ("measure_state", "current_status", "current_house", "current_location",
                 "current_secondary_loc", "chapter_year", "chapter_type", "chapter_num")
 
@@ -111,11 +111,9 @@ def clean_text(value: str | None) -> str:
 
 
 def decode(data: bytes) -> str:
-    """pubinfo is UTF-8 ("Limón" in BILL_VERSION_AUTHORS_TBL); a stray Windows-1252 byte still reads."""
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        return data.decode("cp1252", errors="replace")
+    """pubinfo is UTF-8 ("Limón" in BILL_VERSION_AUTHORS_TBL); a stray Windows-1252 byte is read as
+    cp1252 on its own, the rest stays UTF-8 (tracker.textdecode)."""
+    return textdecode.decode_text(data)
 
 
 @lru_cache(maxsize=8192)
@@ -127,27 +125,30 @@ def parse_date(raw: str) -> date:
     return date(*(int(part) for part in match.groups()))  # raises on 2025-02-30
 
 
-def read_table(text: str, table: str) -> list[dict[str, str | None]]:
-    """One .dat table -> rows keyed by column name; `NULL` becomes None. Layout problems raise."""
+def read_table(text: str, table: str) -> tuple[list[dict[str, str | None]], list[textdecode.BadRecord]]:
+    """One .dat table -> (rows keyed by column name, `NULL` as None; records over the CSV field limit,
+    each naming its key). Layout problems raise."""
     name, columns = f"{table}.dat", COLUMNS[table]
     if text.lstrip()[:1] == "<":
         raise SourceFormatError(f"{name}: got HTML/XML where a tab-separated pubinfo table was expected")
-    rows = []
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter="\t", quotechar="`", strict=True)
-    try:
-        for values in reader:
-            if not values or values == [""]:
-                continue
-            if len(values) != len(columns):
-                raise SourceFormatError(
-                    f"{name} line {reader.line_num}: {len(values)} fields where the pubinfo layout has "
-                    f"{len(columns)} ({columns[0]} ... {columns[-1]}); the table layout changed or the file "
-                    "is damaged")
-            rows.append({column: None if value == "NULL" else value
-                         for column, value in zip(columns, values, strict=True)})
-    except csv.Error as exc:
-        raise SourceFormatError(f"{name} line {reader.line_num}: unreadable ({exc})") from None
-    return rows
+    rows, bad = [], []
+    records = textdecode.CsvRecords(text, name, key_column=KEY_COLUMN.get(table, 0), delimiter="\t",
+                                    quotechar="`",
+                         strict=True)
+    for values in records:
+        if isinstance(values, textdecode.BadRecord):
+            bad.append(values)
+            continue
+        if not values or values == [""]:
+            continue
+        if len(values) != len(columns):
+            raise SourceFormatError(
+                f"{name} line {records.line}: {len(values)} fields where the pubinfo layout has "
+                f"{len(columns)} ({columns[0]} ... {columns[-1]}); the table layout changed or the file "
+                "is damaged")
+        rows.append({column: None if value == "NULL" else value
+                     for column, value in zip(columns, values, strict=True)})
+    return rows, bad
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,12 +157,15 @@ class CamlInfo:
     history: tuple[tuple[str, str], ...] = ()  # CAML's coded milestones: (INTRODUCED, 2024-02-12) ...
 
 
-def parse_caml(data: bytes) -> CamlInfo:
+def parse_caml(data: bytes, name: str = "CAML document") -> CamlInfo:
     """A version's CAML XML -> its Legislative Counsel's Digest and coded history (INTRODUCED,
-    PASSED_ASSEMBLY, ENROLLED, CHAPTERED, APPROVED, FILED...). A broken document gives nothing."""
+    PASSED_ASSEMBLY, ENROLLED, CHAPTERED, APPROVED, FILED...). A broken document gives nothing; one
+    with a DTD raises XMLRefused (tracker.archives), which makes its bill a problem."""
     try:
-        root = ElementTree.fromstring(data)
-    except ElementTree.ParseError:
+        root = archives.parse_xml(data, name)
+    except archives.XMLRefused:
+        raise
+    except SourceFormatError:
         return CamlInfo()
     digest = None
     node = root.find(f".//{CAML}DigestText")
@@ -186,8 +190,26 @@ def parse_tables(tables: Mapping[str, str], *, fetched_at: datetime, lobs: LobRe
     missing = [f"{table}.dat" for table in REQUIRED if table not in tables]
     if missing:
         raise SourceFormatError(f"pubinfo archive has no {', '.join(missing)}")
-    rows = {table: read_table(text, table) for table, text in tables.items() if table in COLUMNS}
-    return _bills(rows, fetched_at, lobs or (lambda name: None))
+    rows, bad = {}, []
+    for table, text in tables.items():
+        if table in COLUMNS:
+            rows[table], unreadable = read_table(text, table)
+            bad += [(table, record) for record in unreadable]
+    return _bills(rows, fetched_at, lobs or (lambda name: None), _unreadable_bills(bad, rows))
+
+
+def _unreadable_bills(bad: list[tuple[str, textdecode.BadRecord]], rows: dict[str, list[dict]]
+                      ) -> dict[str, str]:
+    """bill_id -> why one of its rows could not be read (that bill is left as stored). A row whose
+    bill cannot be told fails the archive: some bill would silently lose it."""
+    version_bill = {v["bill_version_id"]: v["bill_id"] for v in rows.get("BILL_VERSION_TBL", [])}
+    found: dict[str, str] = {}
+    for table, record in bad:
+        bill_id = version_bill.get(record.key) if table == "BILL_VERSION_AUTHORS_TBL" else record.key
+        if not bill_id:
+            raise record.error("cannot tell which bill it belongs to")
+        found.setdefault(bill_id, record.message)
+    return found
 
 
 @dataclass(slots=True)
@@ -197,7 +219,9 @@ class _Related:
     veto: dict | None = None
 
 
-def _bills(rows: dict[str, list[dict]], fetched_at: datetime, lobs: LobReader) -> Iterator[ParsedItem]:
+def _bills(rows: dict[str, list[dict]], fetched_at: datetime, lobs: LobReader,
+           unreadable: dict[str, str] | None = None) -> Iterator[ParsedItem]:
+    unreadable = unreadable or {}
     related: dict[str, _Related] = defaultdict(_Related)
     for row in rows["BILL_HISTORY_TBL"]:
         related[row["bill_id"] or ""].history.append(row)
@@ -216,8 +240,13 @@ def _bills(rows: dict[str, list[dict]], fetched_at: datetime, lobs: LobReader) -
         if bill_id in seen and seen[bill_id] != row:
             conflicting.add(bill_id)
         seen[bill_id] = row
+    for bill_id in unreadable:
+        seen.setdefault(bill_id, {})
     for bill_id, row in seen.items():
         url = BILL_PAGE.format(bill_id) if bill_id else None
+        if bill_id in unreadable:
+            yield ItemProblem(f"{unreadable[bill_id]}; bill left as stored", bill_id, url)
+            continue
         if bill_id in conflicting:
             yield ItemProblem(f"BILL_TBL.dat has conflicting rows for {bill_id}; bill left as stored",
                               bill_id, url)
@@ -249,7 +278,8 @@ def _bill(bill_id: str, row: dict, related: _Related, authors: dict[str, list[di
         raise IncompleteBill("no BILL_VERSION_TBL row in this archive; bill left as stored")
     latest = next((v for v in versions if v["bill_version_id"] == row["latest_bill_version_id"]),
                   versions[-1])
-    caml = parse_caml(data) if latest["bill_xml"] and (data := lobs(latest["bill_xml"])) else CamlInfo()
+    lob = latest["bill_xml"]
+    caml = parse_caml(data, lob) if lob and (data := lobs(lob)) else CamlInfo()
 
     flags = {column: row[column] or "" for column in FLAG_COLUMNS}
     if related.veto:
@@ -344,42 +374,27 @@ def read_folder(path: Path, *, fetched_at: datetime) -> Iterator[ParsedItem]:
 
 
 def read_zip(data: bytes | Path, *, fetched_at: datetime, name: str) -> Iterator[ParsedItem]:
-    """A pubinfo zip (bytes or a path). Damage to the zip itself raises SourceFormatError now."""
-    if isinstance(data, bytes):
-        head = data[:64]
-    else:
-        with data.open("rb") as handle:
-            head = handle.read(64)
-    if head.lstrip()[:1] == b"<":
-        raise SourceFormatError(f"{name}: got HTML/XML where a pubinfo zip archive was expected")
-    try:
-        archive = zipfile.ZipFile(io.BytesIO(data) if isinstance(data, bytes) else data)
-    except (zipfile.BadZipFile, EOFError, OSError) as exc:
-        raise SourceFormatError(f"{name}: not a readable zip archive ({exc}); "
-                                "truncated or damaged download?") from None
-    members = {PurePosixPath(info.filename).name.upper(): info
-               for info in archive.infolist() if not info.is_dir()}
-
-    def member(info: zipfile.ZipInfo) -> bytes:
-        try:
-            return archive.read(info)
-        except (zipfile.BadZipFile, zlib.error, EOFError, OSError, NotImplementedError) as exc:
-            raise SourceFormatError(f"{name}: member {info.filename} is damaged ({exc})") from None
+    """A pubinfo zip (bytes or a path), read within the caps of tracker.archives (a zip bomb is
+    refused). Damage to the zip itself, or to a table in it, raises SourceFormatError now."""
+    archive = archives.SafeZip(data, name, expected="a pubinfo zip archive")
+    members = {PurePosixPath(info.filename).name.upper(): info for info in archive.members}
 
     def lob(lob_name: str) -> bytes | None:
         info = members.get(lob_name.upper())
-        return member(info) if info else None
+        return archive.read(info) if info else None
 
     try:
-        tables = {table: decode(member(info)) for key, info in members.items() if (table := _table_name(key))}
+        tables = {table: decode(archive.read(info)) for key, info in members.items()
+                  if (table := _table_name(key))}
         items = parse_tables(tables, fetched_at=fetched_at, lobs=lob)
     except SourceFormatError as exc:
         archive.close()
-        raise SourceFormatError(f"{name}: {exc}") from None
+        message = str(exc)
+        raise type(exc)(message if message.startswith(name) else f"{name}: {message}") from None
     return _closing(items, archive)
 
 
-def _closing(items: Iterator[ParsedItem], archive: zipfile.ZipFile) -> Iterator[ParsedItem]:
+def _closing(items: Iterator[ParsedItem], archive: archives.SafeZip) -> Iterator[ParsedItem]:
     try:
         yield from items
     finally:

@@ -41,7 +41,6 @@ Known gaps (DOMAIN.md §6.3): no recorded enacted, vetoed or AI bill, and no cur
 from __future__ import annotations
 
 import base64
-import gzip
 import json
 import logging
 import re
@@ -54,6 +53,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 import httpx
 
 from scrapers.base import Batch, ItemProblem, ParsedItem, Source, SourceFormatError
+from tracker import archives
 from tracker.config import Settings
 from tracker.federal import is_ai_text, read_cursor
 from tracker.http import Fetcher, FetchError
@@ -185,10 +185,13 @@ def read_cassette(text: str, name: str) -> list[Body]:
 def _decode_binary(blob: str, name: str) -> str:
     try:
         data = base64.b64decode(blob, validate=False)
-        if data[:2] == b"\x1f\x8b":
-            data = gzip.decompress(data)
-    except (ValueError, EOFError, OSError) as exc:
+    except ValueError as exc:
         raise SourceFormatError(f"{name}: cassette body does not decode ({exc})") from None
+    if data[:2] == b"\x1f\x8b":
+        try:
+            data = archives.gunzip(data, name)  # within the caps of tracker.archives
+        except SourceFormatError as exc:
+            raise type(exc)(f"{name}: cassette body does not decode ({exc})") from None
     return data.decode("utf-8", errors="replace")
 
 
@@ -198,7 +201,7 @@ def read_bodies(path: Path) -> list[Body | ItemProblem]:
         raise FileNotFoundError(f"{path}: no .json or .yaml files")
     bodies: list[Body | ItemProblem] = []
     for file in files:
-        text = file.read_text(encoding="utf-8-sig")
+        text = file.read_bytes().decode("utf-8-sig", errors="replace")  # bad bytes: the JSON check says so
         if file.suffix in (".yaml", ".yml"):
             try:
                 bodies += read_cassette(text, file.name)
@@ -652,7 +655,17 @@ def _all_pages(client: _Client, url: str, list_key: str) -> Body:
         next_url = (data.get("pagination") or {}).get("next")
         if not next_url:
             break
-        following = json.loads(client.get(next_url).text)
+        following_body = client.get(next_url)
+        try:
+            following = json.loads(following_body.text)
+        except json.JSONDecodeError as exc:
+            following = exc
+        if not isinstance(following, dict):
+            # A later page that is not JSON (cut short, an HTML error page): the list would be partial,
+            # and a partial history must never replace a whole one, so the bill waits for the next run.
+            shown = following if isinstance(following, Exception) else type(following).__name__
+            raise FetchError(f"{redact(next_url)}: page {pages + 1} of {list_key} is not a JSON object "
+                             f"({shown}); bill left as stored")
         data[list_key] += following.get(list_key) or []
         data["pagination"] = following.get("pagination") or {}
         pages += 1

@@ -44,9 +44,7 @@ every run downloads both files and the content hashes in storage make unchanged 
 
 from __future__ import annotations
 
-import csv
 import ftplib
-import io
 import logging
 import re
 import time
@@ -62,6 +60,7 @@ from tracker.config import Settings
 from tracker.http import Fetcher
 from tracker.normalize.identifiers import IdentifierError, canonical_identifier, canonical_session
 from tracker.scraped import ScrapedAction, ScrapedBill
+from tracker import textdecode
 from tracker.vocab import BillKind, Chamber
 
 log = logging.getLogger(__name__)
@@ -123,28 +122,36 @@ def infer_actors(texts: list[str], origin: str | None) -> list[str | None]:
 
 
 def decode(data: bytes) -> str:
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        return data.decode("cp1252", errors="replace")
+    """UTF-8; each stray Windows-1252 byte is read as cp1252 on its own (tracker.textdecode)."""
+    return textdecode.decode_text(data)
 
 
 def status_page_url(identifier: str, year: str) -> str:
     return STATUS_PAGE.format(year=year, number=canonical_identifier(identifier).replace(" ", ""))
 
 
-def _reader(text: str, required: tuple[str, ...], name: str) -> csv.DictReader:
+def _reader(text: str, required: tuple[str, ...], name: str) -> textdecode.DictRecords:
+    """Rows as dicts under lower-cased column names, or a BadRecord (tracker.textdecode)."""
     head = text.lstrip()[:200].lower()
     if head.startswith("<") or "<html" in head:
         raise SourceFormatError(f"{name}: got HTML/XML where a CSV file was expected")
-    reader = csv.DictReader(io.StringIO(text))
-    found = [(column or "").strip().lower() for column in (reader.fieldnames or [])]
-    missing = [column for column in required if column not in found]
+    reader = textdecode.DictRecords(text, name, key="bill_num",
+                                    normalize=lambda column: (column or "").strip().lower())
+    missing = [column for column in required if column not in reader.fieldnames]
     if missing:
-        shown = ", ".join(found)[:300] or "no header"
+        shown = ", ".join(reader.fieldnames)[:300] or (
+            "no header" if text.strip() else "no header: the file is empty")
         raise SourceFormatError(f"{name}: missing column(s) {', '.join(missing)}; found {shown}")
-    reader.fieldnames = found
     return reader
+
+
+def _unreadable(record: textdecode.BadRecord, into: dict[str, str]) -> None:
+    """A record over the CSV field limit makes its bill a problem; one whose bill cannot be told
+    fails the file (some bill would silently lose a line)."""
+    key = _key(record.key)
+    if key is None:
+        raise record.error("cannot tell which bill it belongs to")
+    into.setdefault(key, record.message)
 
 
 def _key(bill_num: str | None) -> str | None:
@@ -160,7 +167,11 @@ def parse_ct_files(bill_info_csv: str, bill_history_csv: str, *, fetched_at: dat
     or an ItemProblem for a bad record. Layout errors raise SourceFormatError."""
     wanted = str(year).strip() if year is not None else None
     history: dict[str, list[tuple[int, dict[str, str]]]] = defaultdict(list)
+    unreadable: dict[str, str] = {}  # bill key -> why one of its records could not be read
     for number, row in enumerate(_reader(bill_history_csv, HISTORY_COLUMNS, BILL_HISTORY)):
+        if isinstance(row, textdecode.BadRecord):
+            _unreadable(row, unreadable)
+            continue
         key = _key(row["bill_num"])
         if key is not None:  # rows of bills not in bill_info.csv are ignored below
             history[key].append((number, row))
@@ -168,6 +179,9 @@ def parse_ct_files(bill_info_csv: str, bill_history_csv: str, *, fetched_at: dat
     conflicting: set[str] = set()
     years_found: set[str] = set()
     for row in _reader(bill_info_csv, INFO_COLUMNS, BILL_INFO):
+        if isinstance(row, textdecode.BadRecord):
+            _unreadable(row, unreadable)
+            continue
         row_year = (row["sess_year"] or "").strip() or wanted or ""
         years_found.add(row_year)
         if wanted is not None and row_year != wanted:
@@ -180,8 +194,12 @@ def parse_ct_files(bill_info_csv: str, bill_history_csv: str, *, fetched_at: dat
     if wanted is not None and not rows and years_found:
         raise SourceFormatError(f"{BILL_INFO}: no bills of session {wanted}; "
                                 f"sess_year holds {', '.join(sorted(years_found))}")
+    for key, message in unreadable.items():  # its row or a history line could not be read
+        yield ItemProblem(f"{message}; bill left as stored", key)
     for key, row in rows.items():
         raw_id = (row["bill_num"] or "").strip()
+        if key in unreadable:
+            continue
         if key in conflicting:
             yield ItemProblem(f"{BILL_INFO} has conflicting rows for {raw_id}; bill left as stored",
                               raw_id or None)

@@ -276,7 +276,7 @@ class FederalRegister(Source):
         items: list[ParsedItem] = []
         for file in files:
             when = fetched_at or datetime.fromtimestamp(file.stat().st_mtime, UTC)
-            items += parse_page(file.read_text(encoding="utf-8-sig"), name=file.name, fetched_at=when).items
+            items += parse_page(decode(file.read_bytes()), name=file.name, fetched_at=when).items
         return Batch(target=str(path), items=items)
 
     def fetch(self, fetcher: Fetcher, settings: Settings) -> Iterator[Batch]:

@@ -34,12 +34,9 @@ from __future__ import annotations
 
 import base64
 import binascii
-import csv
-import io
 import json
 import logging
 import re
-import zipfile
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -52,6 +49,7 @@ from urllib.parse import urlencode
 import httpx
 
 from scrapers.base import Batch, ItemProblem, ParsedItem, Source, SourceFormatError
+from tracker import archives
 from tracker.budget import BudgetExhausted, QueryBudget
 from tracker.config import Settings
 from tracker.http import Fetcher, FetchError
@@ -59,6 +57,7 @@ from tracker.merge import SourceListing, UpstreamBill
 from tracker.normalize.identifiers import IdentifierError, canonical_identifier, canonical_session
 from tracker.normalize.upstream import legiscan_progress_label
 from tracker.scraped import ScrapedAction, ScrapedSponsor, ScrapedVersion
+from tracker import textdecode
 from tracker.vocab import BillKind, BillStatus, Chamber
 
 log = logging.getLogger(__name__)
@@ -456,17 +455,23 @@ def _files_of(path: Path) -> dict[str, bytes]:
         return {p.relative_to(path).as_posix(): p.read_bytes()
                 for p in sorted(path.rglob("*")) if p.is_file()}
     data = path.read_bytes()
-    if zipfile.is_zipfile(io.BytesIO(data)) or data[:2] == b"PK":
+    if path.suffix.lower() == ".zip" or data[:2] == b"PK":
         return zip_files(data, str(path))
     return {path.name: data}
 
 
+# Folders of a JSON dataset that hold no bill payloads (roll calls, people, text metadata): not read,
+# so a large state's thousands of roll calls cost nothing and count against no archive cap.
+_NOT_BILLS = {"vote", "people", "text"}
+
+
 def zip_files(data: bytes, name: str) -> dict[str, bytes]:
-    try:
-        with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            return {info.filename: archive.read(info) for info in archive.infolist() if not info.is_dir()}
-    except (zipfile.BadZipFile, EOFError, OSError, zipfile.LargeZipFile) as exc:
-        raise SourceFormatError(f"{name}: not a readable ZIP archive, damaged or truncated ({exc})") from None
+    """The .json and .csv members of a dataset ZIP, read within the caps of tracker.archives (a zip
+    bomb, an encrypted or damaged member is a SourceFormatError naming it)."""
+    with archives.SafeZip(data, name, expected="a LegiScan dataset ZIP") as archive:
+        return {info.filename: archive.read(info) for info in archive.members
+                if info.filename.lower().endswith((".json", ".csv"))
+                and not _NOT_BILLS & set(PurePosixPath(info.filename).parent.parts)}
 
 
 def read_dataset(files: dict[str, bytes], *, fetched_at: datetime, source_id: str,
@@ -489,7 +494,7 @@ def read_dataset(files: dict[str, bytes], *, fetched_at: datetime, source_id: st
         try:
             data = json.loads(blob.decode("utf-8-sig"))
         except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-            payloads.append((file_name, {"_unreadable": str(exc)}))
+            payloads.append((file_name, {"_unreadable": _why_not_json(blob, exc)}))
             continue
         for index, payload in enumerate(data if isinstance(data, list) else [data]):
             if isinstance(payload, dict) and "bill" in payload:  # people/, vote/, text/ payloads are skipped
@@ -498,7 +503,7 @@ def read_dataset(files: dict[str, bytes], *, fetched_at: datetime, source_id: st
         raise SourceFormatError(f"{name}: no bills.csv and no bill JSON payloads; not a LegiScan dataset")
     for file_name, payload in payloads:
         if "_unreadable" in payload:
-            yield ItemProblem(f"{file_name}: not valid JSON ({payload['_unreadable']})", file_name)
+            yield ItemProblem(f"{file_name}: {payload['_unreadable']}", file_name)
             continue
         for item in parse_bill_items([(file_name, payload)], fetched_at=fetched_at, source_id=source_id):
             if session and not isinstance(item, ItemProblem):
@@ -506,11 +511,19 @@ def read_dataset(files: dict[str, bytes], *, fetched_at: datetime, source_id: st
             yield item
 
 
+def _why_not_json(blob: bytes, exc: Exception) -> str:
+    """What a saved file that should be JSON is instead: empty, an HTML page, or cut short."""
+    start = blob[:80].decode("utf-8", "replace").strip()
+    if not start:
+        return "empty file where LegiScan JSON was expected"
+    if start.startswith("<"):
+        return f"HTML where LegiScan JSON was expected (an error page?); starts {start[:40]!r}"
+    return f"not valid JSON, truncated or damaged ({exc})"
+
+
 def _text(blob: bytes, name: str) -> str:
-    try:
-        return blob.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        return blob.decode("cp1252", errors="replace")
+    """A CSV file of the dataset: UTF-8, any stray cp1252 byte read on its own (tracker.textdecode)."""
+    return textdecode.decode_text(blob)
 
 
 def _session_from_path(folder: str) -> str | None:
@@ -529,7 +542,10 @@ def _session_from_path(folder: str) -> str | None:
 
 
 def _csv_rows(tables: dict[str, str], file_name: str, required: tuple[str, ...] = (),
-              name: str = "") -> list[dict]:
+              name: str = "", unreadable: dict[str, str] | None = None, key: str = "bill_id") -> list[dict]:
+    """The rows of one CSV file of the dataset. A record csv cannot read (a field over the limit) goes
+    into `unreadable` under its bill_id, so that bill is left as stored; one whose bill cannot be
+    told (or a file with no bills, people.csv) fails the dataset."""
     text = tables.get(file_name)
     if text is None:
         if required:
@@ -537,12 +553,21 @@ def _csv_rows(tables: dict[str, str], file_name: str, required: tuple[str, ...] 
         return []
     if text.lstrip()[:1] == "<":
         raise SourceFormatError(f"{name}/{file_name}: got HTML/XML where a CSV file was expected")
-    reader = csv.DictReader(io.StringIO(text))
-    missing = [c for c in required if c not in (reader.fieldnames or [])]
+    reader = textdecode.DictRecords(text, f"{name}/{file_name}", key=key)
+    missing = [c for c in required if c not in reader.fieldnames]
     if missing:
-        found = ", ".join(reader.fieldnames or [])[:300] or "no header"
+        found = ", ".join(reader.fieldnames)[:300] or (
+            "no header" if text.strip() else "no header: the file is empty")
         raise SourceFormatError(f"{name}/{file_name}: missing column(s) {', '.join(missing)}; found {found}")
-    return list(reader)
+    rows = []
+    for row in reader:
+        if not isinstance(row, textdecode.BadRecord):
+            rows.append(row)
+        elif unreadable is None or not row.key:
+            raise row.error("cannot tell which bill it belongs to" if unreadable is not None else "")
+        else:
+            unreadable.setdefault(row.key, row.message)
+    return rows
 
 
 def parse_csv_dataset(tables: dict[str, str], *, fetched_at: datetime, source_id: str = DATASET_SOURCE_ID,
@@ -550,28 +575,38 @@ def parse_csv_dataset(tables: dict[str, str], *, fetched_at: datetime, source_id
     """LegiScan's CSV dataset (bills.csv + history.csv, optional sponsors/people/documents) -> bills.
     The CSV flavour has no change_hash, progress, body or session name: the state and the session
     year come from each bill's LegiScan URL (`https://legiscan.com/MI/bill/HB4001/2025`)."""
-    bills = _csv_rows(tables, "bills.csv", CSV_REQUIRED["bills.csv"], name)
+    unreadable: dict[str, str] = {}  # bill_id -> why one of its records could not be read
+    bills = _csv_rows(tables, "bills.csv", CSV_REQUIRED["bills.csv"], name, unreadable)
     history: dict[str, list[dict]] = defaultdict(list)
-    for row in _csv_rows(tables, "history.csv", CSV_REQUIRED["history.csv"], name):
+    for row in _csv_rows(tables, "history.csv", CSV_REQUIRED["history.csv"], name, unreadable):
         history[row["bill_id"]].append(row)
     people = {row["people_id"]: row for row in _csv_rows(tables, "people.csv", ("people_id", "name")
                                                          if "people.csv" in tables else (), name)}
     sponsors: dict[str, list[dict]] = defaultdict(list)
     sponsor_columns = ("bill_id", "people_id", "position") if "sponsors.csv" in tables else ()
-    for row in _csv_rows(tables, "sponsors.csv", sponsor_columns, name):
+    for row in _csv_rows(tables, "sponsors.csv", sponsor_columns, name, unreadable):
         sponsors[row["bill_id"]].append(row)
     documents: dict[str, list[dict]] = defaultdict(list)
     for row in _csv_rows(tables, "documents.csv", ("bill_id", "document_type", "document_desc", "url")
-                         if "documents.csv" in tables else (), name):
+                         if "documents.csv" in tables else (), name, unreadable):
         documents[row["bill_id"]].append(row)
+    listed = set()
     for row in bills:
         number = (row.get("bill_number") or "").strip()
+        listed.add(row["bill_id"])
+        if row["bill_id"] in unreadable:
+            yield ItemProblem(f"{unreadable[row['bill_id']]}; bill left as stored", number or row["bill_id"],
+                              row.get("url"))
+            continue
         try:
             yield _csv_bill(row, history.get(row["bill_id"], []), sponsors.get(row["bill_id"], []), people,
                             documents.get(row["bill_id"], []), fetched_at, source_id, session)
         except (ValueError, KeyError, IdentifierError) as exc:
             yield ItemProblem(f"{name}/bills.csv {number or '(no number)'}: {exc}", number or None,
                               row.get("url"))
+    for bill_id, message in unreadable.items():
+        if bill_id not in listed:  # its bills.csv row itself could not be read
+            yield ItemProblem(f"{message}; bill left as stored", f"LegiScan bill {bill_id}")
 
 
 def _csv_bill(row: dict, history: list[dict], sponsor_rows: list[dict], people: dict,

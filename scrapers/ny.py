@@ -29,10 +29,12 @@ from urllib.parse import quote
 from bs4 import BeautifulSoup, NavigableString, Tag
 
 from scrapers.base import Batch, ItemProblem, ParsedItem, Source, SourceFormatError
+from tracker import archives
 from tracker.config import Settings
 from tracker.http import Fetcher, FetchError
 from tracker.normalize.identifiers import IdentifierError, canonical_identifier, canonical_session
 from tracker.scraped import ScrapedAction, ScrapedBill, ScrapedSponsor, ScrapedVersion
+from tracker import textdecode
 from tracker.vocab import BillKind, Chamber
 
 OPENLEG_BILLS = "https://legislation.nysenate.gov/api/3/bills"
@@ -117,11 +119,9 @@ def ny_actor(text: str, chamber: str | None = None) -> str | None:
 
 
 def decode(data: bytes) -> str:
-    """LBDC pages say UTF-8 but carry stray legacy bytes (the section sign); never fail on them."""
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        return data.decode("cp1252", errors="replace")
+    """LBDC pages say UTF-8 but carry stray legacy bytes (the section sign); never fail on them: each
+    is read as cp1252 on its own and the rest of the page stays UTF-8 (tracker.textdecode)."""
+    return textdecode.decode_text(data)
 
 
 def _lbdc_date(raw: str, text: str) -> date:
@@ -502,13 +502,12 @@ def parse_billstat(xml: str | bytes, *, fetched_at: datetime | None = None,
     are the history (the same lines the bill page shows); the structured `<action>` elements give the
     acting house for each numbered line."""
     data = xml.encode("utf-8") if isinstance(xml, str) else xml
+    if not data.strip():
+        raise SourceFormatError(f"{name}: empty file where BILLSTAT XML was expected")
     head = data.lstrip()[:100].lower()
     if head.startswith((b"<!doctype html", b"<html")):
         raise SourceFormatError(f"{name}: got an HTML page where BILLSTAT XML was expected")
-    try:
-        root = ET.fromstring(data)
-    except ET.ParseError as exc:
-        raise SourceFormatError(f"{name}: not well-formed XML ({exc})") from None
+    root = archives.parse_xml(data, name)  # defusedxml: a DTD (BILLSTAT never carries one) is refused
     if root.tag != "billstatus":
         raise SourceFormatError(f"{name}: expected a <billstatus> record, found <{root.tag}>")
     missing = [attr for attr in ("sessyr", "billhse", "billno") if not root.get(attr)]

@@ -18,7 +18,6 @@ TRACKER_OPENSTATES_DAILY_BUDGET requests a day.
 
 from __future__ import annotations
 
-import gzip
 import json
 import re
 import zipfile
@@ -32,6 +31,7 @@ from urllib.parse import urlencode
 import httpx
 
 from scrapers.base import Batch, ItemProblem, ParsedItem, Source, SourceFormatError
+from tracker import archives
 from tracker.calendar import local_date
 from tracker.config import Settings
 from tracker.http import Fetcher, FetchError
@@ -192,11 +192,21 @@ def _records_of(data: object) -> list:
     return data if isinstance(data, list) else [data]
 
 
+def _not_json(name: str, blob: bytes, exc: Exception) -> str:
+    """What a file that should be JSON is instead: empty, an HTML page, or cut short."""
+    start = blob[:80].decode("utf-8", "replace").strip()
+    if not start:
+        return f"{name}: empty file where JSON was expected"
+    if start.startswith("<"):
+        return f"{name}: HTML where JSON was expected (an error page?); starts {start[:40]!r}"
+    return f"{name}: not valid JSON, truncated or damaged ({exc})"
+
+
 def _json_document(name: str, blob: bytes, url: str, fetched_at: datetime | None) -> Iterator[ParsedItem]:
     try:
         data = json.loads(blob.decode("utf-8-sig"))
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        yield ItemProblem(f"{name}: not valid JSON ({exc})", Path(name).stem, url)
+        yield ItemProblem(_not_json(name, blob, exc), Path(name).stem, url)
         return
     for number, record in enumerate(_records_of(data), start=1):
         yield from _parsed(record, f"{name} record {number}", url, fetched_at)
@@ -223,18 +233,10 @@ def _json_lines(name: str, lines: Iterable[bytes], url: str, fetched_at: datetim
 
 
 def _zip_members(path: Path, fetched_at: datetime | None) -> Iterator[ParsedItem]:
-    try:
-        archive = zipfile.ZipFile(path)
-    except (zipfile.BadZipFile, OSError) as exc:
-        raise SourceFormatError(f"{path}: not a readable zip archive ({exc})") from None
-    with archive:
-        for info in archive.infolist():
-            if info.is_dir():
-                continue
-            if info.file_size > MAX_MEMBER_BYTES:
-                yield ItemProblem(f"{path.name}/{info.filename}: {info.file_size:,} bytes uncompressed is over "
-                                  f"the {MAX_MEMBER_BYTES:,}-byte limit; skipped", None, str(path))
-                continue
+    """Every .json / .jsonl member of a zip, read through tracker.archives: an archive over its caps
+    (a zip bomb) fails the batch; a damaged or encrypted member is one problem, the others are read."""
+    with archives.SafeZip(path, str(path)) as archive:
+        for info in archive.members:
             where, url = f"{path.name}/{info.filename}", str(path)
             try:
                 if info.filename.endswith((".jsonl", ".ndjson")):
@@ -242,8 +244,10 @@ def _zip_members(path: Path, fetched_at: datetime | None) -> Iterator[ParsedItem
                         yield from _json_lines(where, handle, url, fetched_at)
                 elif info.filename.endswith(".json"):
                     yield from _json_document(where, archive.read(info), url, fetched_at)
-            except (zipfile.BadZipFile, zlib.error, RuntimeError, OSError, EOFError) as exc:
-                yield ItemProblem(f"{where}: unreadable zip member ({type(exc).__name__}: {exc})", None, url)
+            except archives.ArchiveTooLarge:
+                raise
+            except SourceFormatError as exc:
+                yield ItemProblem(f"{where}: unreadable zip member ({exc})", None, url)
 
 
 def read_ocd_path(path: Path, fetched_at: datetime | None) -> Iterator[ParsedItem]:
@@ -252,16 +256,11 @@ def read_ocd_path(path: Path, fetched_at: datetime | None) -> Iterator[ParsedIte
     name = path.name
     if name.endswith(".zip"):
         yield from _zip_members(path, fetched_at)
-    elif name.endswith((".jsonl.gz", ".ndjson.gz", ".json.gz")):
-        with gzip.open(path, "rb") as handle:
-            if name.endswith(".json.gz"):
-                try:
-                    blob = handle.read()
-                except (EOFError, OSError, zlib.error) as exc:
-                    raise SourceFormatError(f"{path}: damaged gzip file ({exc})") from None
-                yield from _json_document(name, blob, str(path), fetched_at)
-            else:
-                yield from _json_lines(name, handle, str(path), fetched_at)
+    elif name.endswith(".json.gz"):
+        yield from _json_document(name, archives.gunzip(path.read_bytes(), str(path)), str(path), fetched_at)
+    elif name.endswith((".jsonl.gz", ".ndjson.gz")):
+        with archives.open_gzip(path) as handle:  # inflated within the caps of tracker.archives
+            yield from _json_lines(name, handle, str(path), fetched_at)
     elif name.endswith((".jsonl", ".ndjson")):
         with path.open("rb") as handle:
             yield from _json_lines(name, handle, str(path), fetched_at)
@@ -275,7 +274,6 @@ def read_ocd_files(paths: list[Path], fetched_at: datetime | None) -> Iterator[P
 
 
 SAVED_PATTERNS = ("*.json", "*.jsonl", "*.ndjson", "*.jsonl.gz", "*.ndjson.gz", "*.json.gz", "*.zip")
-MAX_MEMBER_BYTES = 512 * 1024 * 1024  # one member of a saved zip, uncompressed
 
 
 class OpenStatesFiles(Source):
@@ -390,11 +388,22 @@ class OpenStatesAPI(Source):
 
         def items():
             for file in paths:
-                data = json.loads(file.read_text(encoding="utf-8"))
+                blob = file.read_bytes()
+                try:
+                    data = json.loads(blob.decode("utf-8-sig"))
+                except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+                    # A saved page that is not JSON is a broken download: the batch fails, nothing stored
+                    # changes (a page of bills cannot be told apart from a bill that fails alone).
+                    raise SourceFormatError(_not_json(str(file), blob, exc)) from None
                 if isinstance(data, dict) and "pagination" in data:
                     yield from parse_bills_page(data, fetched_at=fetched, url=str(file)).items
-                else:
+                    continue
+                try:
                     yield parse_v3_bill(data, fetched_at=fetched)
+                except (ValueError, KeyError, TypeError, AttributeError) as exc:
+                    key = data.get("identifier") if isinstance(data, dict) else None
+                    yield ItemProblem(f"{file.name}: {type(exc).__name__}: {exc}",
+                                      key if isinstance(key, str) else None, str(file))
         return Batch(target=str(path), items=items())
 
     def fetch(self, fetcher: Fetcher, settings: Settings) -> Iterator[Batch]:

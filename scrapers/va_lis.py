@@ -17,12 +17,12 @@ from functools import lru_cache
 from pathlib import Path
 
 from scrapers.base import Batch, ItemProblem, ParsedItem, Source, SourceFormatError
-from tracker.archives import gunzip
+from tracker import archives
 from tracker.config import Settings
 from tracker.http import Fetcher, FetchError
 from tracker.normalize.identifiers import IdentifierError, canonical_identifier
 from tracker.scraped import ScrapedAction, ScrapedBill, ScrapedSponsor, ScrapedVersion
-from tracker.textdecode import BadRecord, DictRecords, decode_text
+from tracker import textdecode
 from tracker.vocab import BillKind, Chamber
 
 BILL_COLUMNS = ("Bill_id", "Bill_description", "Patron_id", "Patron_name", "Introduction_date", "Chapter_id")
@@ -58,8 +58,8 @@ def decode(data: bytes) -> str:
     read as cp1252 (tracker.textdecode). Saved copies may be gzipped (inflated within the caps of
     tracker.archives)."""
     if data[:2] == b"\x1f\x8b":
-        data = gunzip(data, "gzip data")
-    return decode_text(data).replace("\x00", "")  # NUL is never data, and PostgreSQL text cannot hold it
+        data = archives.gunzip(data, "gzip data")
+    return textdecode.decode_text(data).replace("\x00", "")  # NUL is never data; PostgreSQL text refuses it
 
 
 @lru_cache(maxsize=4096)
@@ -68,16 +68,15 @@ def parse_date(raw: str) -> date:
     return datetime.strptime(raw.strip(), "%m/%d/%y").date()
 
 
-def _reader(text: str, required: tuple[str, ...], name: str) -> DictRecords:
+def _reader(text: str, required: tuple[str, ...], name: str) -> textdecode.DictRecords:
     """Rows of one file as dicts, or a BadRecord (tracker.textdecode) for a record csv cannot read."""
-    if not text.strip():
-        raise SourceFormatError(f"{name}: the file is empty")
     if text.lstrip()[:1] == "<":
         raise SourceFormatError(f"{name}: got HTML/XML where a CSV file was expected")
-    reader = DictRecords(text, name, key="Bill_id")
+    reader = textdecode.DictRecords(text, name, key="Bill_id")
     missing = [column for column in required if column not in reader.fieldnames]
     if missing:
-        found = ", ".join(reader.fieldnames)[:300] or "no header"
+        found = ", ".join(reader.fieldnames)[:300] or (
+            "no header" if text.strip() else "no header: the file is empty")
         raise SourceFormatError(f"{name}: missing column(s) {', '.join(missing)}; found {found}")
     if not text.endswith(("\n", "\r")):
         # LIS files end with a line break; without one the download was cut short, and a
@@ -86,7 +85,7 @@ def _reader(text: str, required: tuple[str, ...], name: str) -> DictRecords:
     return reader
 
 
-def _unreadable(record: BadRecord, into: dict[str, str]) -> None:
+def _unreadable(record: textdecode.BadRecord, into: dict[str, str]) -> None:
     """A record csv could not read (a field over the limit) makes its bill a problem; a record whose
     bill cannot be told fails the file, since some bill would silently lose a line."""
     if not record.key:
@@ -104,7 +103,7 @@ def parse_csv_files(bills_csv: str, history_csv: str, *, session_code: str, fetc
     broken_history = set()
     unreadable: dict[str, str] = {}  # bill id -> why one of its records could not be read
     for row in _reader(history_csv, HISTORY_COLUMNS, "History.csv"):
-        if isinstance(row, BadRecord):
+        if isinstance(row, textdecode.BadRecord):
             _unreadable(row, unreadable)
             continue
         bill_id = (row["Bill_id"] or "").strip()
@@ -114,7 +113,7 @@ def parse_csv_files(bills_csv: str, history_csv: str, *, session_code: str, fetc
     seen: dict[str, dict[str, str]] = {}
     rows = []
     for row in _reader(bills_csv, BILL_COLUMNS + FLAG_COLUMNS, "Bills.csv"):
-        if isinstance(row, BadRecord):
+        if isinstance(row, textdecode.BadRecord):
             _unreadable(row, unreadable)
         else:
             rows.append(row)

@@ -397,7 +397,7 @@ def test_csv_dataset_zip_in_legiscan_folder_layout(tmp_path):
 def test_truncated_zip_html_and_renamed_columns_fail_loudly(tmp_path):
     whole = _zip({"bills.csv": b"bill_id\n"})
     (tmp_path / "cut.zip").write_bytes(whole[: len(whole) // 2])
-    with pytest.raises(SourceFormatError, match="ZIP"):
+    with pytest.raises(SourceFormatError, match="not a readable zip archive"):
         list(LegiScanDataset().read_path(tmp_path / "cut.zip").items)
     bills = shared_file(f"{MI_DIR}/subset_bills.csv").read_text(encoding="utf-8")
     history = shared_file(f"{MI_DIR}/subset_history.csv").read_text(encoding="utf-8")

@@ -33,7 +33,7 @@ from xml.etree.ElementTree import Element, ParseError
 from defusedxml import DefusedXmlException, DTDForbidden, EntitiesForbidden, ExternalReferenceForbidden
 from defusedxml.ElementTree import fromstring as _defused_fromstring
 
-from scrapers.base import SourceFormatError
+from tracker.scraped import SourceFormatError
 
 # --- The caps ----------------------------------------------------------------------------------
 # Real archives sit far below every cap. A whole-session CA pubinfo zip is several hundred MB
@@ -101,15 +101,16 @@ class SafeZip:
     """A zip archive read within `Limits`. `members` lists its files (folders left out); `read`
     returns one member's bytes and `open` a bounded stream of it. Use as a context manager."""
 
-    def __init__(self, source: bytes | Path, name: str, limits: Limits = LIMITS):
+    def __init__(self, source: bytes | Path, name: str, limits: Limits = LIMITS, *,
+                 expected: str = "a zip archive"):
         self.name, self.limits, self.read_bytes = name, limits, 0
         handle: BinaryIO = io.BytesIO(source) if isinstance(source, bytes) else Path(source).open("rb")
         try:
             head = handle.read(64)
             if not head:
-                raise SourceFormatError(f"{name}: empty file where a zip archive was expected")
+                raise SourceFormatError(f"{name}: empty file where {expected} was expected")
             if head.lstrip()[:1] == b"<":
-                raise SourceFormatError(f"{name}: got HTML/XML where a zip archive was expected "
+                raise SourceFormatError(f"{name}: got HTML/XML where {expected} was expected "
                                         "(an error page?)")
             declared = _declared_members(handle)
             if declared is not None and declared > limits.members:
@@ -143,7 +144,8 @@ class SafeZip:
                                     "which we cannot read")
         if info.file_size > limits.member_bytes:
             raise ArchiveTooLarge(f"{where} is {info.file_size:,} bytes uncompressed, over the limit of "
-                                  f"{limits.member_bytes:,} for one member (tracker.archives.MAX_MEMBER_BYTES)")
+                                  f"{limits.member_bytes:,} for one member "
+                                  "(tracker.archives.MAX_MEMBER_BYTES)")
         if info.file_size > limits.ratio_floor and info.file_size > limits.ratio * max(info.compress_size, 1):
             ratio = info.file_size / max(info.compress_size, 1)
             raise ArchiveTooLarge(f"{where} inflates {ratio:,.0f}x ({info.compress_size:,} -> "
@@ -154,27 +156,33 @@ class SafeZip:
                                   f"past {limits.total_bytes:,} bytes uncompressed in all "
                                   "(tracker.archives.MAX_TOTAL_BYTES)")
 
-    def open(self, info: zipfile.ZipInfo) -> BinaryIO:
-        """A buffered, bounded stream of one member (iterate it for lines). Damage found while
-        streaming raises what zipfile raises (BadZipFile, zlib.error, EOFError), so a caller can keep
-        the records read before it; a cap raises ArchiveTooLarge."""
+    def _stream(self, info: zipfile.ZipInfo) -> _Bounded:
         self._check(info)
         try:
             inner = self._zip.open(info)
         except (zipfile.BadZipFile, NotImplementedError, RuntimeError, OSError, EOFError) as exc:
             raise SourceFormatError(f"{self.name}: member {info.filename} is damaged ({exc})") from None
-        where = f"{self.name}: member {info.filename}"
-        return io.BufferedReader(_Bounded(inner, self, where, min(self.limits.member_bytes,
-                                                                   info.file_size)), _CHUNK)
+        return _Bounded(inner, self, f"{self.name}: member {info.filename}",
+                        min(self.limits.member_bytes, info.file_size))
+
+    def open(self, info: zipfile.ZipInfo) -> BinaryIO:
+        """A buffered, bounded stream of one member (iterate it for lines). Damage found while
+        streaming raises what zipfile raises (BadZipFile, zlib.error, EOFError), so a caller can keep
+        the records read before it; a cap raises ArchiveTooLarge."""
+        return io.BufferedReader(self._stream(info))  # small reads: damage loses only the last few lines
 
     def read(self, info: zipfile.ZipInfo) -> bytes:
         """One member whole, through the bounded stream; damage is a SourceFormatError naming it."""
         try:
-            with self.open(info) as stream:
-                return stream.read()
+            with self._stream(info) as stream:
+                parts = []
+                while chunk := stream.read(_CHUNK):
+                    parts.append(chunk)
+                return b"".join(parts)
         except (zipfile.BadZipFile, zlib.error, EOFError, OSError) as exc:
             raise SourceFormatError(f"{self.name}: member {info.filename} is damaged "
-                                    f"({type(exc).__name__}: {exc}); truncated or damaged download?") from None
+                                    f"({type(exc).__name__}: {exc}); truncated or damaged download?"
+                                    ) from None
 
     def close(self) -> None:
         self._zip.close()
@@ -210,7 +218,7 @@ class _Bounded(io.RawIOBase):
             if self.archive.read_bytes > self.archive.limits.total_bytes:
                 raise ArchiveTooLarge(f"{self.where}: the archive passed {self.archive.limits.total_bytes:,} "
                                       "bytes uncompressed in all (tracker.archives.MAX_TOTAL_BYTES)")
-        if self.compressed is not None and self.count > RATIO_FLOOR and self.count > MAX_RATIO * self.compressed:
+        if self.compressed is not None and self.count > max(RATIO_FLOOR, MAX_RATIO * self.compressed):
             raise ArchiveTooLarge(f"{self.where}: inflates more than {MAX_RATIO}x ({self.compressed:,} bytes "
                                   f"-> over {self.count:,}; tracker.archives.MAX_RATIO): a gzip bomb?")
         buffer[:len(data)] = data
@@ -260,7 +268,7 @@ def open_gzip(path: Path, name: str | None = None) -> BinaryIO:
 
     where = name or str(path)
     inner = gzip.open(path, "rb")
-    return io.BufferedReader(_Bounded(inner, None, where, MAX_MEMBER_BYTES, path.stat().st_size), _CHUNK)
+    return io.BufferedReader(_Bounded(inner, None, where, MAX_MEMBER_BYTES, path.stat().st_size))
 
 
 # --- XML -----------------------------------------------------------------------------------------
@@ -277,7 +285,8 @@ def parse_xml(data: str | bytes, name: str) -> Element:
         return _defused_fromstring(data, forbid_dtd=True, forbid_entities=True, forbid_external=True)
     except DTDForbidden:
         raise XMLRefused(f"{name}: the XML carries a DTD (<!DOCTYPE ...>); refused, since no source we "
-                         "read sends one and a DTD is how entity bombs and external entities get in") from None
+                         "read sends one and a DTD is how entity bombs and external entities get in"
+                         ) from None
     except EntitiesForbidden as exc:
         raise XMLRefused(f"{name}: the XML declares an entity ({exc}); refused") from None
     except ExternalReferenceForbidden as exc:

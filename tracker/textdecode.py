@@ -23,7 +23,7 @@ import io
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
-from scrapers.base import SourceFormatError
+from tracker.scraped import SourceFormatError
 
 # --- Decoding ------------------------------------------------------------------------------------
 
@@ -119,6 +119,7 @@ class CsvRecords:
 
     def __init__(self, text: str, name: str, *, key_column: int | None = 0, **fmtparams):
         self.text, self.name, self.key_column, self.fmtparams = text, name, key_column, fmtparams
+        self.line = 0  # the physical line the record last yielded starts on
 
     def __iter__(self) -> Iterator[list[str] | BadRecord]:
         lines = _Lines(self.text)
@@ -140,6 +141,7 @@ class CsvRecords:
                     raise bad.error("an unclosed quote runs to the end of the file") from None
                 yield bad
                 continue
+            self.line = start
             yield values
 
 
