@@ -22,9 +22,10 @@ Incremental: the bill list of the Congress sorted by `updateDate` ascending from
 cursor (minus one hour of overlap); a listed bill is fetched again (item, actions, titles,
 subjects, summaries, text versions, cosponsors) only when it is new or its latest action or title
 changed, since `updateDate` churns without real changes. Pagination follows `pagination.next`,
-which drops `api_key`: the key is added back for the request and removed from everything stored
-or logged. A run spends at most TRACKER_CONGRESS_MAX_REQUESTS requests (the key allows 5,000 an
-hour; the per-host politeness limit keeps a run near 1,200 an hour).
+which drops `api_key`: the key is added to each request as a tracker.http `secret_params`, whose
+one redaction keeps it out of everything stored, shown, logged or recorded. A run spends at most
+TRACKER_CONGRESS_MAX_REQUESTS requests (the key allows 5,000 an hour; the per-host politeness limit
+keeps a run near 1,200 an hour).
 
 The API has no keyword search, so AI bills are picked by their titles (tracker.federal.is_ai_text),
 plus every bill the instrument table or the database already tracks (H.R. 1 has no AI title).
@@ -42,7 +43,6 @@ from __future__ import annotations
 
 import base64
 import json
-import logging
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -56,7 +56,7 @@ from scrapers.base import Batch, ItemProblem, ParsedItem, Source, SourceFormatEr
 from tracker import archives
 from tracker.config import Settings
 from tracker.federal import is_ai_text, read_cursor
-from tracker.http import Fetcher, FetchError
+from tracker.http import Fetcher, FetchError, redact
 from tracker.merge import CursorUpdate
 from tracker.normalize.bill import normalize_bill
 from tracker.normalize.identifiers import IdentifierError, bill_key, canonical_identifier
@@ -83,36 +83,15 @@ _BODY_ROLES = {"actions": "actions", "titles": "titles", "subjects": "subjects",
                "textVersions": "text", "cosponsors": "cosponsors", "committees": "committees",
                "amendments": "amendments", "relatedBills": "relatedbills"}
 _TAG = re.compile(r"<[^>]+>")
-_KEY_IN_TEXT = re.compile(r"(api_key=)[^&\s\"'<>]+", re.IGNORECASE)
 _BILL_PATH = re.compile(r"/v3/bill/(\d+)/([a-z]+)/(\d+)(?:/([a-zA-Z]+))?")
 
 
-def redact(text: str) -> str:
-    """Remove an api_key value from a URL or message before it is stored, shown or logged."""
-    return _KEY_IN_TEXT.sub(r"\1REDACTED", text) if text else text
-
-
-class _RedactKeys(logging.Filter):
-    """The HTTP layer logs URLs on retries (and httpx on INFO); the key must never reach a log."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        if "api_key=" in str(record.msg):
-            record.msg = redact(str(record.msg))
-        if record.args and isinstance(record.args, tuple):
-            record.args = tuple(redact(str(a)) if "api_key=" in str(a) else a for a in record.args)
-        return True
-
-
-for _logger in ("tracker.http", "httpx", "httpcore", "hishel"):
-    if not any(isinstance(f, _RedactKeys) for f in logging.getLogger(_logger).filters):
-        logging.getLogger(_logger).addFilter(_RedactKeys())
-
-
-def with_key(url: str, api_key: str) -> str:
-    """`pagination.next` (and sub-resource links) drop `api_key`: add it back, and ask for JSON."""
+def json_url(url: str) -> str:
+    """`pagination.next` (and sub-resource links) drop `format`, and may carry a stale `api_key`: the
+    URL without any key, asking for JSON. The key is added per request (tracker.http secret_params)."""
     parts = urlsplit(url)
     query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k not in ("api_key", "format")]
-    query += [("format", "json"), ("api_key", api_key)]
+    query += [("format", "json")]
     return urlunsplit(parts._replace(query=urlencode(query)))
 
 
@@ -552,11 +531,10 @@ class _Client:
         if self.used >= self.budget:
             raise BudgetSpent(f"request budget of {self.budget} spent (TRACKER_CONGRESS_MAX_REQUESTS)")
         self.used += 1
-        try:
-            response = self.fetcher.get_text(with_key(url, self.api_key), lambda b: b.decode("utf-8", "replace"))
-        except FetchError as exc:
-            raise FetchError(redact(str(exc)).replace(self.api_key, "REDACTED")) from None
-        return Body(redact(url), response.text, redact(url))
+        shown = json_url(url)
+        response = self.fetcher.get_text(shown, lambda b: b.decode("utf-8", "replace"),
+                                         secret_params={"api_key": self.api_key})
+        return Body(shown, response.text, shown)
 
 
 class CongressGov(Source):
@@ -576,12 +554,15 @@ class CongressGov(Source):
             yield Batch(target=f"{API}/bill/{congress}", error="no Congress.gov API key: set CONGRESS_API_KEY "
                         "(or TRACKER_CONGRESS_API_KEY); a free key comes from https://api.congress.gov/sign-up/")
             return
-        if fetcher.settings.http_cache:
-            # A Fetcher of our own without the HTTP cache: the cache would keep the key with each URL.
-            with Fetcher(settings.model_copy(update={"http_cache": False}), transport=self.transport,
-                         sleep=fetcher.sleep) as own:
-                yield from self.fetch(own, settings)
+        if fetcher.settings.http_cache or self.transport is not None:
+            # A Fetcher of our own without the HTTP cache (tracker.http sends keyed requests uncached anyway).
+            with fetcher.keyed(transport=self.transport) as own:
+                yield from self._fetch(own, settings)
             return
+        yield from self._fetch(fetcher, settings)
+
+    def _fetch(self, fetcher: Fetcher, settings: Settings) -> Iterator[Batch]:
+        congress = settings.congress_number
         client = _Client(fetcher, settings.congress_api_key.get_secret_value(), settings.congress_max_requests)
         cursor_key = f"bills-{congress}-updated"
         stored_cursor = read_cursor(settings, SOURCE_ID, cursor_key)

@@ -26,8 +26,9 @@ vocabulary finds candidate bills in every state; getMasterListRaw per tracked, a
 tells which stored bills changed (change_hash) and which vanished (marked stale, never deleted);
 getBill is called only for new candidates and changed bills; getDatasetList / getDataset (checked
 by dataset_hash) backfill the sessions listed in TRACKER_LEGISCAN_SESSIONS. Every query is counted
-against TRACKER_LEGISCAN_MONTHLY_BUDGET (tracker/budget.py). The key never leaves this module:
-stored URLs, run targets, messages and log lines carry `key=***` or no key at all.
+against TRACKER_LEGISCAN_MONTHLY_BUDGET (tracker/budget.py). The key is sent as a `secret_params`
+of tracker.http, whose one redaction keeps it out of stored URLs, run targets, messages, log lines
+and recordings.
 """
 
 from __future__ import annotations
@@ -39,7 +40,6 @@ import logging
 import re
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path, PurePosixPath
@@ -52,7 +52,7 @@ from scrapers.base import Batch, ItemProblem, ParsedItem, Source, SourceFormatEr
 from tracker import archives
 from tracker.budget import BudgetExhausted, QueryBudget
 from tracker.config import Settings
-from tracker.http import Fetcher, FetchError
+from tracker.http import Fetcher, FetchError, redact
 from tracker.merge import SourceListing, UpstreamBill
 from tracker.normalize.identifiers import IdentifierError, canonical_identifier, canonical_session
 from tracker.normalize.upstream import legiscan_progress_label
@@ -681,54 +681,6 @@ def read_saved(path: Path, *, fetched_at: datetime | None, source_id: str, sessi
 
 # --- The live API -----------------------------------------------------------------------------
 
-def redact(text: str, secret: str | None) -> str:
-    if not text:
-        return text
-    if secret:
-        text = text.replace(secret, "***")
-    return re.sub(r"([?&]key=)[^&\s'\"]+", r"\1***", text)
-
-
-class _RedactFilter(logging.Filter):
-    """Log lines from tracker.http quote URLs; LegiScan's URLs carry the key."""
-
-    def __init__(self, secret: str):
-        super().__init__()
-        self.secret = secret
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        message = record.getMessage()
-        if self.secret in message or "key=" in message:
-            record.msg, record.args = redact(message, self.secret), ()
-        return True
-
-
-@contextmanager
-def redacted_logs(secret: str, loggers: tuple[str, ...] = ("tracker.http", "httpx", "httpcore", "hishel")):
-    redactor = _RedactFilter(secret)
-    targets = [logging.getLogger(name) for name in loggers]
-    for target in targets:
-        target.addFilter(redactor)
-    try:
-        yield
-    finally:
-        for target in targets:
-            target.removeFilter(redactor)
-
-
-def api_fetcher(settings: Settings, transport: httpx.BaseTransport | None, sleep, *,
-                requests_per_minute: float | None = None, headers: dict[str, str] | None = None) -> Fetcher:
-    """A Fetcher of its own for a keyed API: no HTTP cache (the cache would store the key with the
-    URL or headers) and its own per-host rate. Same User-Agent, retries, size cap and replay."""
-    update: dict[str, Any] = {"http_cache": False}
-    if requests_per_minute:
-        update["http_requests_per_minute"] = requests_per_minute
-    fetcher = Fetcher(settings.model_copy(update=update), transport=transport, sleep=sleep)
-    if headers:
-        fetcher.client.headers.update(headers)
-    return fetcher
-
-
 class KeyRefused(RuntimeError):
     """LegiScan refused the key (invalid, suspended, or its monthly limit reached)."""
 
@@ -748,15 +700,13 @@ class LegiScanClient:
     def call(self, op: str, **params: Any) -> dict:
         self.budget.spend(1)
         self.queries += 1
-        url = f"{API_URL}?{urlencode({'key': self.key, 'op': op, **params})}"
+        url = self.public_url(op, **params)
+        # The key rides in `secret_params`: tracker.http keeps it out of errors, logs and recordings.
+        body, _ = self.fetcher.get_bytes(url, secret_params={"key": self.key})
         try:
-            body, _ = self.fetcher.get_bytes(url)
-        except FetchError as exc:
-            raise FetchError(redact(str(exc), self.key)) from None
-        try:
-            return check_status(decode_json(body, self.public_url(op, **params)), op)
+            return check_status(decode_json(body, url), op)
         except LegiScanError as exc:
-            exc.message = redact(exc.message, self.key)
+            exc.message = redact(exc.message)
             if exc.key_trouble:
                 self.budget.block(f"{op}: {exc.message}")
                 raise KeyRefused(f"LegiScan refused the key on {op}: {exc.message}; queries stop for "
@@ -787,7 +737,7 @@ class LegiScanAPI(Source):
         key = settings.legiscan_api_key.get_secret_value()
         engine = get_engine(settings.database_url)
         budget = QueryBudget(engine, self.id, settings.legiscan_monthly_budget, clock=self.clock)
-        with api_fetcher(settings, self.transport, fetcher.sleep) as own, redacted_logs(key):
+        with fetcher.keyed(transport=self.transport) as own:
             client = LegiScanClient(own, key, budget)
             yield from IncrementalPoll(client, engine, settings, self.clock).run()
 

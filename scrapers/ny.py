@@ -31,7 +31,7 @@ from bs4 import BeautifulSoup, NavigableString, Tag
 from scrapers.base import Batch, ItemProblem, ParsedItem, Source, SourceFormatError
 from tracker import archives
 from tracker.config import Settings
-from tracker.http import Fetcher, FetchError
+from tracker.http import Fetcher, FetchError, redact
 from tracker.normalize.identifiers import IdentifierError, canonical_identifier, canonical_session
 from tracker.scraped import ScrapedAction, ScrapedBill, ScrapedSponsor, ScrapedVersion
 from tracker import textdecode
@@ -355,7 +355,7 @@ class NewYorkOpenLeg(Source):
                 fetched = fetcher.get_text(shown, decode, secret_params={"key": key})
                 page = read_openleg_page(fetched.text, name=shown)
             except (FetchError, SourceFormatError, OpenLegApiError) as exc:
-                yield Batch(target=shown, error=str(exc).replace(key, "***"))
+                yield Batch(target=shown, error=redact(str(exc)))
                 return
             yield Batch(target=shown, items=_openleg_items(page.items, fetched.fetched_at, shown),
                         not_modified=fetched.not_modified)

@@ -34,7 +34,7 @@ from scrapers.base import Batch, ItemProblem, ParsedItem, Source, SourceFormatEr
 from tracker import archives
 from tracker.calendar import local_date
 from tracker.config import Settings
-from tracker.http import Fetcher, FetchError
+from tracker.http import Fetcher, FetchError, redact
 from tracker.merge import UpstreamBill
 from tracker.normalize.identifiers import canonical_session, kind_from_identifier
 from tracker.scraped import ScrapedAction, ScrapedBill, ScrapedSponsor, ScrapedVersion
@@ -415,17 +415,17 @@ class OpenStatesAPI(Source):
             yield Batch(target=API_URL,
                         error="TRACKER_OPENSTATES_JURISDICTIONS is empty: name the states to poll")
             return
-        from scrapers.legiscan import api_fetcher, redacted_logs
         from tracker.budget import QueryBudget
         from tracker.db import get_engine
 
         key = settings.openstates_api_key.get_secret_value()
         engine = get_engine(settings.database_url)
         budget = QueryBudget(engine, self.id, settings.openstates_daily_budget, per="day", clock=self.clock)
-        # A Fetcher of its own: no HTTP cache (it would keep the key header) and its own rate limit.
-        own = api_fetcher(settings, self.transport, fetcher.sleep, headers={"X-API-KEY": key},
-                          requests_per_minute=settings.openstates_requests_per_minute)
-        with own, redacted_logs(key):
+        # A Fetcher of its own: no HTTP cache (it would keep the key header) and its own rate limit; the
+        # key is a secret header, which tracker.http keeps out of errors, logs and recordings.
+        own = fetcher.keyed(transport=self.transport, secret_headers={"X-API-KEY": key},
+                            requests_per_minute=settings.openstates_requests_per_minute)
+        with own:
             for state in settings.openstates_jurisdictions:
                 batches, stop = self._poll(own, budget, engine, settings, state.strip().lower(), key)
                 yield from batches
@@ -452,7 +452,7 @@ class OpenStatesAPI(Source):
                 body, _ = fetcher.get_bytes(url)
                 result = parse_bills_page(_json(body, url), fetched_at=self.clock(), url=url)
             except (BudgetExhausted, FetchError, SourceFormatError) as exc:
-                error = f"{state}: {str(exc).replace(key, '***')}"
+                error = f"{state}: {redact(str(exc))}"
                 stop = isinstance(exc, BudgetExhausted)
                 if isinstance(exc, FetchError) and re.search(r"HTTP (401|403|429)\b", str(exc)):
                     # Still refused after the retries (Retry-After honoured): the key is spent or

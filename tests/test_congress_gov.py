@@ -16,15 +16,14 @@ from scrapers.congress_gov import (
     CongressGov,
     parse_bodies,
     read_bodies,
+    json_url,
     read_cassette,
-    redact,
     web_url,
-    with_key,
 )
 from tests.conftest import shared_file
 from tracker import db as database
 from tracker.federal import force_label
-from tracker.http import Fetcher
+from tracker.http import Fetcher, redact
 from tracker.models import Bill, BillSource, FederalInstrument, PreemptionCandidate, RunProblem, ScrapeRun, SourceCursor
 from tracker.normalize.actions import classify
 from tracker.normalize.bill import normalize_bill
@@ -54,7 +53,7 @@ def test_cassettes_decode_to_exactly_the_decoded_bodies():
     assert len(bodies) == 8
     assert sorted(json.dumps(json.loads(b.text), sort_keys=True) for b in bodies) == sorted(
         json.dumps(d, sort_keys=True) for d in decoded.values())
-    assert all("MOCK_API_KEY" not in b.url and "api_key=REDACTED" in b.url for b in bodies)
+    assert all("MOCK_API_KEY" not in b.url and "api_key=***" in b.url for b in bodies)
 
 
 @pytest.mark.parametrize("name", ["decoded", "openbb_cassettes"])
@@ -359,11 +358,11 @@ def test_cassette_without_binary_bodies_is_a_clear_error(tmp_path):
 
 # --- Keys, URLs and the fetch -------------------------------------------------------------------------
 
-def test_with_key_re_adds_the_key_dropped_by_pagination_next():
-    next_url = "https://api.congress.gov/v3/bill?sort=updateDate desc&offset=1&limit=1&format=json"
-    url = with_key(next_url, "K")
-    assert url.count("format=json") == 1 and "api_key=K" in url and "offset=1" in url
-    assert redact(url) == url.replace("api_key=K", "api_key=REDACTED")
+def test_json_url_asks_for_json_once_and_carries_no_key():
+    next_url = "https://api.congress.gov/v3/bill?sort=updateDate desc&offset=1&limit=1&format=json&api_key=K"
+    url = json_url(next_url)
+    assert url.count("format=json") == 1 and "api_key" not in url and "offset=1" in url
+    assert redact(next_url) == next_url.replace("api_key=K", "api_key=***")  # tracker.http's one redaction
     assert web_url(101, "SJRES", "8") == "https://www.congress.gov/bill/101st-congress/senate-joint-resolution/8"
     assert web_url(112, "HR", "1") == "https://www.congress.gov/bill/112th-congress/house-bill/1"
 
@@ -445,7 +444,7 @@ def test_fetch_lists_then_pulls_ai_bills_with_the_key_and_stores_none_of_it(cong
                              *db.execute(select(ScrapeRun.target, ScrapeRun.message)).all(),
                              *db.execute(select(RunProblem.message, RunProblem.url)).all()], default=str)
     assert SECRET not in stored and SECRET not in caplog.text
-    assert any("REDACTED" in r.getMessage() for r in caplog.records if "api.congress.gov" in r.getMessage())
+    assert any("api_key=***" in r.getMessage() for r in caplog.records if "api.congress.gov" in r.getMessage())
     # Next run: from the cursor minus an hour; the AI bill's latest action is unchanged, so no details.
     seen.clear()
     summaries = run(congress_settings, seen)

@@ -349,6 +349,50 @@ def test_body_at_the_limit_is_accepted(router, make_fetcher):
     assert make_fetcher(http_max_response_mb=0.001).get_text(URL, utf8).text == "z" * 1048
 
 
+def test_a_gzip_bomb_is_capped_on_its_decompressed_size_without_inflating_it(router, make_fetcher, cache):
+    import traceback
+    import zlib
+
+    bomb = gzip.compress(b"\0" * (50 * 1024 * 1024), compresslevel=9)  # 50 MB in about 50 kB
+    router.get(URL).respond(200, content=bomb, headers={"Content-Encoding": "gzip"})
+    produced = []
+    real = zlib.decompressobj
+
+    class Counting:  # how much the client side inflated (the mock server's own decoding is not counted)
+        def __init__(self, *args):
+            self.inner = real(*args)
+
+        def decompress(self, data, max_length=0):
+            out = self.inner.decompress(data, max_length)
+            if not any("respx" in frame.filename for frame in traceback.extract_stack()):
+                produced.append(len(out))
+            return out
+
+        def __getattr__(self, name):
+            return getattr(self.inner, name)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(zlib, "decompressobj", Counting)
+        with pytest.raises(FetchError, match=r"exceeds the 1,048,576-byte limit once decompressed \(gzip\)"):
+            make_fetcher(http_cache=cache, http_max_response_mb=1).get_text(URL, utf8)
+    assert len(bomb) < 1024 * 1024 and sum(produced) < 2 * 1024 * 1024  # stopped near the cap, not at 50 MB
+    assert max(produced) <= 256 * 1024
+
+
+def test_gzip_and_deflate_bodies_under_the_cap_are_decoded(router, make_fetcher):
+    import zlib
+
+    router.get(URL).respond(200, content=gzip.compress(b"a,b\n" * 1000), headers={"Content-Encoding": "gzip"})
+    router.get(OTHER_HOST_URL).respond(200, content=zlib.compress(b"c,d\n"), headers={"Content-Encoding": "deflate"})
+    fetcher = make_fetcher()
+    assert fetcher.get_text(URL, utf8).text == "a,b\n" * 1000
+    assert fetcher.get_text(OTHER_HOST_URL, utf8).text == "c,d\n"
+    broken = make_fetcher(httpx.MockTransport(lambda r: httpx.Response(
+        200, stream=httpx.ByteStream(b"not gzip at all"), headers={"Content-Encoding": "gzip"})))
+    with pytest.raises(FetchError, match="damaged gzip body"):
+        broken.get_text("https://example.test/broken", utf8)
+
+
 def test_oversized_response_is_not_left_in_the_cache(router, make_fetcher, settings):
     route = router.get(URL).mock(side_effect=[
         httpx.Response(200, content=b"a" * 5000, headers={"Cache-Control": "max-age=3600"}),

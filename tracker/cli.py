@@ -272,12 +272,10 @@ def record(folder: Annotated[Path, typer.Argument(help="Where to write the recor
     from tracker.http import Fetcher
 
     settings = get_settings()
-    secrets = [s.get_secret_value() for s in (settings.legiscan_api_key, settings.openstates_api_key,
-                                             settings.ny_openleg_api_key, settings.congress_api_key) if s]
     _migrate()
     for name in _live_sources(source or settings.enabled_sources):
-        with Fetcher(settings.model_copy(update={"http_cache": False}), record_dir=folder,
-                     secrets=lambda: secrets) as fetcher:
+        # The Fetcher registers every key of the settings; tracker.http removes them from what it records.
+        with Fetcher(settings.model_copy(update={"http_cache": False}), record_dir=folder) as fetcher:
             try:
                 for batch in get_source(name).fetch(fetcher, settings):
                     items = list(batch.items) if not batch.error else []

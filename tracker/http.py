@@ -3,9 +3,14 @@ backoff (honouring Retry-After), RFC 9111 caching with conditional requests, a s
 kept to the source's own site, robots.txt for HTML pages, counts of what each run cost, and replay
 and recording of whole requests so the whole pipeline runs offline.
 
-Secrets: an API key is never part of a URL we build. It goes in `secret_params` (or a header) of
-the one request that needs it, and this module keeps it out of the cache, errors, logs, recordings
-and replay keys (SECRET_PARAMS names the query parameters that are always secrets)."""
+Secrets live here, and only here. An API key is never part of a URL we build: it goes in
+`secret_params` (or a header, `Fetcher.keyed`) of the one request that needs it. Every key the
+settings hold, and every value passed as a secret, is registered (`register_secret`), and one
+function, `redact`, removes registered values and any `key=` / `api_key=` / `token=` query value
+from text. It is applied to every error this module raises, to every log record of the process
+(one record factory, installed once), to run records (tracker.runs), and to recordings (bodies,
+manifest URLs and file names, which hash the request without its secrets). SECRET_PARAMS names
+the query parameters that are always secrets; they are also dropped from replay keys."""
 
 from __future__ import annotations
 
@@ -14,11 +19,12 @@ import hashlib
 import json
 import logging
 import math
+import re
 import threading
+import zlib
 import time
 import tomllib
-from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -47,6 +53,86 @@ _NO_DNS = ("Name or service not known", "nodename nor servname", "Temporary fail
            "No address associated with hostname", "getaddrinfo failed")
 OFFLINE_HINT = ("no network? To run offline on recorded responses: --replay DIR (e.g. --replay ../shared) "
                 "or TRACKER_REPLAY_DIR")
+
+
+# --- Secrets: one registry, one redact function, one log filter -----------------------------------
+
+_SECRETS: set[str] = set()
+_SECRETS_LOCK = threading.Lock()
+_SECRET_IN_TEXT = re.compile(r"(?<![A-Za-z0-9_])(" + "|".join(sorted(SECRET_PARAMS, key=len, reverse=True))
+                             + r")=(?!\*\*\*)[^&\s\"'<>]+", re.IGNORECASE)
+REDACTED = "***"
+
+
+def register_secret(*values: str | None) -> None:
+    """Values that must never be written anywhere (API keys). Registered values stay for the process."""
+    with _SECRETS_LOCK:
+        _SECRETS.update(v for v in values if v and len(v) >= 4)  # a 1-3 character "key" would garble text
+
+
+def register_settings_secrets(settings: Settings) -> None:
+    """Every secret setting (SecretStr: the API keys), registered."""
+    from pydantic import SecretStr
+
+    register_secret(*(getattr(settings, name).get_secret_value() for name in type(settings).model_fields
+                      if isinstance(getattr(settings, name, None), SecretStr)))
+
+
+def known_secrets() -> list[str]:
+    with _SECRETS_LOCK:
+        return sorted(_SECRETS, key=len, reverse=True)  # longest first: a key containing another
+
+
+def redact(text: str | None, extra: Iterable[str | None] = ()) -> str | None:
+    """`text` fit to show, log or store: every registered secret (and `extra`), raw or URL-quoted,
+    and every secret query parameter's value (`key=...`, `api_key=...`) replaced by ***."""
+    if not text:
+        return text
+    for value in [*(v for v in extra if v), *known_secrets()]:
+        text = text.replace(value, REDACTED)
+        quoted = quote(value, safe="")
+        if quoted != value:
+            text = text.replace(quoted, REDACTED)
+    return _SECRET_IN_TEXT.sub(lambda m: f"{m.group(1)}={REDACTED}", text)
+
+
+def redact_bytes(body: bytes) -> bytes:
+    """A response body with every registered secret removed (for recordings: an API may echo the key)."""
+    for value in known_secrets():
+        for form in {value, quote(value, safe="")}:
+            body = body.replace(form.encode(), REDACTED.encode())
+    return body
+
+
+_factory_installed = False
+
+
+def _install_log_redaction() -> None:
+    """One record factory for the whole process: every log record, whichever logger made it (httpx
+    logs each request URL; tenacity and our retries quote errors), is redacted before any handler
+    sees it."""
+    global _factory_installed
+    with _SECRETS_LOCK:
+        if _factory_installed:
+            return
+        _factory_installed = True
+    previous = logging.getLogRecordFactory()
+
+    def factory(*args, **kwargs) -> logging.LogRecord:
+        record = previous(*args, **kwargs)
+        try:
+            message = record.getMessage()
+        except Exception:  # noqa: BLE001 - a malformed record is logging's business, not ours
+            return record
+        redacted = redact(message)
+        if redacted != message:
+            record.msg, record.args = redacted, ()
+        return record
+
+    logging.setLogRecordFactory(factory)
+
+
+_install_log_redaction()
 
 
 class FetchError(RuntimeError):
@@ -186,10 +272,9 @@ class RecordingTransport(httpx.BaseTransport):
         if response.status_code >= 400 or response.status_code == 304:
             return response
         body = response.read()
-        for secret in self.secrets():
-            if secret:
-                body = body.replace(secret.encode(), b"***")
-        key = request_key(request.method, request.url)
+        register_secret(*self.secrets())
+        body = redact_bytes(body)
+        key = redact(request_key(request.method, request.url))
         name = hashlib.sha256(key.encode()).hexdigest()[:20] + ".body.gz"
         (self.folder / "files").mkdir(parents=True, exist_ok=True)
         (self.folder / "files" / name).write_bytes(gzip.compress(body, mtime=0))
@@ -206,7 +291,11 @@ class RecordingTransport(httpx.BaseTransport):
 
     def close(self) -> None:
         self.inner.close()
-        write_manifest(self.folder, list(self.entries.values()))
+        # Merged with what is on disk now: a keyed API's own Fetcher (Fetcher.keyed) records into the
+        # same folder and may have closed first.
+        entries = {request_key(e.get("method", "GET"), e["url"]): e for e in load_recorded(self.folder)}
+        entries.update(self.entries)
+        write_manifest(self.folder, list(entries.values()))
 
 
 def load_recorded(folder: Path) -> list[dict]:
@@ -282,6 +371,36 @@ class _CountingTransport(httpx.BaseTransport):
         self.inner.close()
 
 
+_DECOMPRESSORS = {"gzip": 16 + zlib.MAX_WBITS, "x-gzip": 16 + zlib.MAX_WBITS, "deflate": zlib.MAX_WBITS}
+_INFLATE_STEP = 256 * 1024
+
+
+def _decoded(response: httpx.Response, limit: int) -> Iterator[bytes]:
+    """The body, decompressed (Content-Encoding gzip or deflate) in bounded steps: a gzip bomb is
+    stopped after `limit` inflated bytes, never inflated whole in memory (httpx's own decoder inflates
+    each received chunk at once, a thousand-fold). Other encodings are httpx's (we ask for gzip and
+    deflate only)."""
+    encoding = response.headers.get("content-encoding", "").strip().lower()
+    if encoding not in _DECOMPRESSORS:
+        yield from response.iter_bytes()
+        return
+    inflater = zlib.decompressobj(_DECOMPRESSORS[encoding])
+    produced = 0
+    try:
+        for raw in response.iter_raw():
+            data = raw
+            while data:
+                out = inflater.decompress(data, _INFLATE_STEP)
+                produced += len(out)
+                yield out
+                if produced > limit:
+                    return
+                data = inflater.unconsumed_tail
+        yield inflater.flush()
+    except zlib.error as exc:
+        raise FetchError(f"GET {public_url(response.request.url)}: damaged {encoding} body ({exc})") from None
+
+
 def same_site(a: str, b: str) -> bool:
     """Two hosts of one site: equal, or sharing their last two labels (lis.virginia.gov and
     legacylis.virginia.gov). A redirect anywhere else is refused."""
@@ -295,10 +414,13 @@ class Fetcher:
     def __init__(self, settings: Settings, transport: httpx.BaseTransport | None = None,
                  sleep: Callable[[float], None] = time.sleep,
                  clock: Callable[[], datetime] = lambda: datetime.now(UTC),
-                 record_dir: Path | None = None, secrets: Callable[[], list[str]] = list):
+                 record_dir: Path | None = None, secrets: Callable[[], list[str]] = list,
+                 stats: FetchStats | None = None):
         # `clock` stamps each download's fetch time, which statuses are judged on: tests pin it.
         self.settings, self.sleep, self.clock = settings, sleep, clock
-        self.stats = FetchStats()
+        self.stats = stats if stats is not None else FetchStats()
+        self.record_dir, self._secrets, self._transport_arg = record_dir, secrets, transport
+        register_settings_secrets(settings)
         self._robots: dict[str, RobotFileParser | None] = {}
         if transport is None:
             transport = ReplayTransport(settings.replay_dir) if settings.replay_dir else httpx.HTTPTransport()
@@ -321,10 +443,45 @@ class Fetcher:
     def _client(transport: httpx.BaseTransport, settings: Settings) -> httpx.Client:
         return httpx.Client(
             transport=transport,
-            headers={"User-Agent": settings.user_agent},
+            headers={"User-Agent": settings.user_agent, "Accept-Encoding": "gzip, deflate"},  # see _decoded
             timeout=httpx.Timeout(settings.http_timeout_seconds),
             follow_redirects=False,  # followed by hand, within the source's own site (_get_once)
         )
+
+    @property
+    def replaying(self) -> bool:
+        """Served from recordings (--replay), not the network."""
+        return isinstance(self._transport_arg, ReplayTransport) or (
+            self._transport_arg is None and bool(self.settings.replay_dir))
+
+    def keyed(self, *, requests_per_minute: float | None = None, secret_headers: Mapping[str, str] | None = None,
+              transport: httpx.BaseTransport | None = None) -> Fetcher:
+        """A Fetcher for a keyed API, built from this one: the same transport (network, replay or a test's),
+        recording folder, clock, User-Agent, retries, size cap and run counts, but no HTTP cache (it would
+        keep the key with the URL or header) and its own per-host rate. `secret_headers` (a key sent as a
+        header) are registered as secrets. Close it after use."""
+        update: dict = {"http_cache": False}
+        if requests_per_minute:
+            update["http_requests_per_minute"] = requests_per_minute
+        other = Fetcher(self.settings.model_copy(update=update), transport=transport or self._transport_arg,
+                        sleep=self.sleep, clock=self.clock, record_dir=self.record_dir, secrets=self._secrets,
+                        stats=self.stats)
+        if secret_headers:
+            register_secret(*secret_headers.values())
+            for client in (other.client, other.uncached_client):
+                client.headers.update(secret_headers)
+        return other
+
+    def record(self, url: str, body: bytes, content_type: str = "application/octet-stream") -> None:
+        """Save a body fetched without httpx (FTP) into the recording folder, as RecordingTransport does."""
+        if self.record_dir is None:
+            return
+        request = httpx.Request("GET", url)
+        recorder = RecordingTransport(httpx.MockTransport(
+            lambda r: httpx.Response(200, content=body, headers={"content-type": content_type})),
+            self.record_dir, self._secrets, self.clock)
+        recorder.handle_request(request)
+        recorder.close()
 
     def __enter__(self) -> Fetcher:
         return self
@@ -367,11 +524,13 @@ class Fetcher:
             raise FetchError(f"GET {url}: response of {int(declared):,} bytes exceeds the "
                              f"{self.max_bytes:,}-byte limit (TRACKER_HTTP_MAX_RESPONSE_MB)")
         chunks, size = [], 0
-        for chunk in response.iter_bytes():
+        for chunk in _decoded(response, self.max_bytes + 1):
             size += len(chunk)
             if size > self.max_bytes:
-                raise FetchError(f"GET {url}: response exceeds the {self.max_bytes:,}-byte limit "
-                                 "(TRACKER_HTTP_MAX_RESPONSE_MB)")
+                encoded = response.headers.get("content-encoding")
+                raise FetchError(f"GET {url}: response exceeds the {self.max_bytes:,}-byte limit"
+                                 + (f" once decompressed ({encoded})" if encoded else "")
+                                 + " (TRACKER_HTTP_MAX_RESPONSE_MB)")
             chunks.append(chunk)
         caching = response.extensions.get("caching") or {}
         from_cache = bool(caching.get("from_cache"))
@@ -394,11 +553,11 @@ class Fetcher:
             before_sleep=lambda s: log.warning("GET %s failed (%s); retry %d", url,
                                                s.outcome.exception(), s.attempt_number),
         )
+        register_secret(*(secret_params or {}).values())
         try:
-            with _secrets_kept_out_of_logs(secret_params):
-                return retrying(self._get_once, url, secret_params)
+            return retrying(self._get_once, url, secret_params)
         except FetchError as exc:
-            raise FetchError(_redact(str(exc), secret_params)) from None
+            raise FetchError(redact(str(exc))) from None
         except _RetryableStatus as exc:
             raise FetchError(f"GET {url}: HTTP {exc.response.status_code} after "
                              f"{self.settings.http_max_retries + 1} attempts") from None
@@ -408,7 +567,7 @@ class Fetcher:
         except httpx.TransportError as exc:
             if _no_dns(exc):
                 raise FetchError(f"GET {url}: cannot resolve {httpx.URL(url).host}: {OFFLINE_HINT}") from None
-            detail = _redact(str(exc), secret_params) or type(exc).__name__
+            detail = redact(str(exc)) or type(exc).__name__
             raise FetchError(f"GET {url}: network error: {detail}") from None
 
     def robots_allow(self, url: str) -> bool:
@@ -434,41 +593,3 @@ class Fetcher:
                  secret_params: Mapping[str, str] | None = None) -> FetchedText:
         body, from_cache = self.get_bytes(url, secret_params=secret_params)
         return FetchedText(url, decoder(body), self.clock(), from_cache)
-
-
-class _RedactSecrets(logging.Filter):
-    """httpx logs every request URL (INFO), which would carry the key; so do our retry warnings."""
-
-    def __init__(self, secret_params: Mapping[str, str]):
-        super().__init__()
-        self.secret_params = secret_params
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        message = record.getMessage()
-        redacted = _redact(message, self.secret_params)
-        if redacted != message:
-            record.msg, record.args = redacted, ()
-        return True
-
-
-@contextmanager
-def _secrets_kept_out_of_logs(secret_params: Mapping[str, str] | None) -> Iterator[None]:
-    if not secret_params:
-        yield
-        return
-    redactor = _RedactSecrets(secret_params)
-    loggers = [logging.getLogger(name) for name in ("tracker.http", "httpx", "httpcore", "hishel")]
-    for logger in loggers:
-        logger.addFilter(redactor)
-    try:
-        yield
-    finally:
-        for logger in loggers:
-            logger.removeFilter(redactor)
-
-
-def _redact(text: str, secret_params: Mapping[str, str] | None) -> str:
-    for value in (secret_params or {}).values():
-        if value:
-            text = text.replace(value, "***").replace(quote(value, safe=""), "***")
-    return text

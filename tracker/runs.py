@@ -15,7 +15,7 @@ from sqlalchemy import Engine, delete, select, update
 from scrapers import get_source
 from tracker.config import Settings
 from tracker.db import session_scope
-from tracker.http import Fetcher
+from tracker.http import Fetcher, redact
 from tracker.models import RunProblem, ScrapeRun
 from tracker.scraped import Batch
 from tracker.storage import ingest
@@ -49,8 +49,9 @@ class RunSummary:
 
 
 def _printable(text: str | None) -> str | None:
-    """Messages quote bad input; PostgreSQL refuses NUL in text, which would lose the run record."""
-    return text.replace("\x00", "\\x00") if text else text
+    """Messages quote bad input; PostgreSQL refuses NUL in text, which would lose the run record. And no
+    API key reaches a run record, a problem or a traceback (tracker.http.redact, the one redaction)."""
+    return redact(text.replace("\x00", "\\x00")) if text else text
 
 
 def _start(engine: Engine, source_id: str, kind: str, target: str) -> int:
