@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 
 from scrapers import REGISTRY, get_source
 from scrapers.base import Batch, ItemProblem, SourceFormatError
-from tracker import __version__
+from tracker import __version__, cli_intel
 from tracker import db as database
 from tracker.cli_federal import federal_app
 from tracker.config import get_settings
@@ -40,6 +40,7 @@ def _main(version: Annotated[bool, typer.Option("--version", callback=_version, 
 db_app = typer.Typer(help="Database schema commands.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(federal_app, name="federal")
+cli_intel.register(app)
 
 SourceArg = Annotated[str, typer.Argument(help="Source id; `tracker sources` lists them.")]
 PathArg = Annotated[Path, typer.Argument(help="Saved file or folder to read.", exists=True)]
@@ -290,7 +291,7 @@ def reclassify(jurisdiction: Annotated[str | None, typer.Option(help="Only this 
                ) -> None:
     """Recompute action classes and statuses from stored raw actions, without fetching."""
     from tracker.reclassify import reclassify as do_reclassify
-    from tracker.runs import _start
+    from tracker.runs import _start, run_detect
 
     _migrate()
     engine = _engine()
@@ -302,6 +303,7 @@ def reclassify(jurisdiction: Annotated[str | None, typer.Option(help="Only this 
         status = "ok"
         message = (f"{result.bills} bills, {result.actions_changed} actions reclassified, "
                    f"{result.status_changes} status changes")
+        message = "; ".join(filter(None, (message, run_detect(engine, run_id))))
     except Exception as exc:
         message = f"{type(exc).__name__}: {exc}"
         raise

@@ -59,6 +59,10 @@ def seed(instruments: Annotated[Path | None, typer.Option(help="Instrument CSV (
     say(f"instruments: inserted {result.inserted}, updated {result.updated}, unchanged {result.unchanged}; "
                f"links: inserted {result.links_inserted}, updated {result.links_updated}, "
                f"unchanged {result.links_unchanged}")
+    from tracker.runs import run_detect
+
+    if found := run_detect(_engine(), None):  # links are recomputed after every seed load
+        say(found)
     for warning in result.warnings:
         say(f"warning: {warning}", err=True)
 

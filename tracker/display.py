@@ -35,6 +35,17 @@ def json_line(record: object) -> str:
                           _CONTROL.sub(lambda m: f"\\u{ord(m.group()):04x}", text))
 
 
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n")
+
+
+def spreadsheet_safe(value: object) -> object:
+    """A cell a spreadsheet will show as text, never run: a string starting like a formula (= + - @,
+    tab, CR, LF) gets a leading apostrophe (OWASP CSV injection). Numbers and empty values pass as they are."""
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
+    return value
+
+
 def shown_status(label: str | None, basis: str | None = None) -> str:
     """A status as people see it. One that rests on the source's own labels, not on our rules, says so."""
     if not label:

@@ -643,16 +643,22 @@ def links_for(db: Session, *, state: str | None = None, instrument_key: str | No
 
 
 def resolve_state_bill(db: Session, link: ConflictLink) -> str | None:
-    """The stored bill a link points at, if that state's bill is in the database: same state and
-    identifier, in the session the seed names (matched by its canonical spelling or its year)."""
-    if not link.state_bill:
+    """The stored bill a link points at, if that state's bill is in the database."""
+    return find_state_bill(db, link.state, link.state_session, link.state_bill)
+
+
+def find_state_bill(db: Session, state: str, session: str | None, identifier: str | None) -> str | None:
+    """The key of the stored bill a seed row names (state, session as the seed spells it, canonical
+    identifier): same state and identifier, in that session (matched by its canonical spelling or its
+    year); with no session, the only stored bill of that identifier. None when absent or ambiguous."""
+    if not identifier:
         return None
     rows = db.execute(select(Bill.key, LegislativeSession.identifier).join(LegislativeSession).where(
-        Bill.jurisdiction_id == link.state, Bill.identifier == link.state_bill)).all()
-    if not link.state_session:
+        Bill.jurisdiction_id == state, Bill.identifier == identifier)).all()
+    if not session:
         return rows[0].key if len(rows) == 1 else None
-    wanted = {link.state_session, canonical_session(link.state, link.state_session)}
-    matches = [r.key for r in rows if r.identifier in wanted or r.identifier.startswith(link.state_session)]
+    wanted = {session, canonical_session(state, session)}
+    matches = [r.key for r in rows if r.identifier in wanted or r.identifier.startswith(session)]
     return matches[0] if len(matches) == 1 else None
 
 

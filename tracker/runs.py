@@ -114,6 +114,7 @@ def run_batch(engine: Engine, source_id: str, batch: Batch, *, kind: str = "scra
             notes = sum(p.kept for p in result.problems)
             if notes and status != "failed":
                 message = "; ".join(filter(None, (message, f"{notes} note(s) on stored records; see run problems")))
+            message = "; ".join(filter(None, (message, run_detect(engine, run_id))))
     except ListingShrank as exc:
         message, result = str(exc), None
         log.error("%s run %d failed: %s", source_id, run_id, message)
@@ -139,6 +140,21 @@ def run_batch(engine: Engine, source_id: str, batch: Batch, *, kind: str = "scra
                       *((result.inserted, result.updated, result.unchanged, result.status_changes)
                         if result and status != "failed" else (0, 0, 0, 0)),
                       sum(not p.kept for p in result.problems) if result else 0, message)
+
+
+def run_detect(engine: Engine, run_id: int | None, **options) -> str:
+    """The detect stage after a stored batch, in its own transaction: what it found, in a few words, or
+    why it failed. A failure here never undoes the ingest; the next run (or `tracker reclassify`) retries,
+    since every bill it did not finish is still stale."""
+    from tracker.detect.pipeline import detect
+
+    try:
+        with session_scope(engine) as db:
+            found = detect(db, run_id=run_id, **options)
+    except Exception as exc:  # noqa: BLE001 - recorded in the run's message, the stored batch stands
+        log.error("detect after run %s failed: %s", run_id, exc, exc_info=True)
+        return f"detect failed ({type(exc).__name__}: {exc}); stored data kept, retried on the next run"
+    return (f"{found.events} new event(s) (AI relevance, lifecycle, conflicts)" if found.events else "")
 
 
 def run_source(engine: Engine, settings: Settings, source_id: str, *, fetcher: Fetcher | None = None,
