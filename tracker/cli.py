@@ -16,6 +16,7 @@ from scrapers import REGISTRY, get_source
 from scrapers.base import Batch, ItemProblem, SourceFormatError
 from tracker import __version__, cli_intel
 from tracker import db as database
+from tracker.cli_deliver import register as register_deliver
 from tracker.cli_federal import federal_app
 from tracker.config import get_settings
 from tracker.display import json_line, one_line, say, shown_status
@@ -40,6 +41,7 @@ def _main(version: Annotated[bool, typer.Option("--version", callback=_version, 
 db_app = typer.Typer(help="Database schema commands.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(federal_app, name="federal")
+register_deliver(app)  # export, subscribe, digest (tracker/cli_deliver.py)
 cli_intel.register(app)
 
 SourceArg = Annotated[str, typer.Argument(help="Source id; `tracker sources` lists them.")]

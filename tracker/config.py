@@ -8,7 +8,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from pydantic import AliasChoices, Field, SecretStr, field_validator
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
@@ -175,6 +175,32 @@ class Settings(BaseSettings):
         default="7 * * * mon-fri", description="Federal Register (and its public-inspection desk): a crontab line, "
         "UTC; hourly on weekdays by default.")
     schedule_jitter_seconds: int = Field(default=300, ge=0, description="Random delay added to each scheduled poll.")
+
+    # Email digests (tracker/deliver/; issue #13). No host: digests are off (preview still works).
+    smtp_host: str | None = Field(default=None, description="SMTP server for digests. Empty: no digests are sent.")
+    smtp_port: int | None = Field(default=None, gt=0, lt=65536,
+                                  description="SMTP port. Empty: 587 for starttls, 465 for ssl, 25 for none.")
+    smtp_security: Literal["starttls", "ssl", "none"] = Field(
+        default="starttls", description="starttls (upgrade after connecting), ssl (implicit TLS) or none.")
+    smtp_username: str | None = Field(default=None, description="SMTP login. Empty: no authentication.")
+    smtp_password: SecretStr | None = Field(default=None, description="SMTP password. Secret; never logged.")
+    digest_from: str = Field(default="Statehouse AI Tracker <digests@localhost>",
+                             description="The digests' From address (and the domain of their Message-IDs).")
+    dashboard_url: str = Field(default="http://localhost:8501",
+                               description="The dashboard's public URL, for links and the unsubscribe link.")
+
+    @field_validator("smtp_host", "smtp_port", "smtp_username", "smtp_password", mode="before")
+    @classmethod
+    def _blank_smtp_is_unset(cls, value):
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @property
+    def digests_enabled(self) -> bool:
+        return bool(self.smtp_host)
+
+    @property
+    def smtp_port_or_default(self) -> int:
+        return self.smtp_port or {"starttls": 587, "ssl": 465, "none": 25}[self.smtp_security]
 
     @property
     def enabled_sources(self) -> list[str]:

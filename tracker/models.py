@@ -498,3 +498,51 @@ class InstrumentChange(SQLModel, table=True):
     old_status: str | None = None
     new_status: str | None = None
     detected_at: dt.datetime = _ts(default_factory=utcnow)
+
+
+# --- Delivery (tracker/deliver/; issue #13) ---------------------------------------------------------
+
+
+class Subscriber(SQLModel, table=True):
+    """Someone who gets the digest (tracker/deliver/subscriptions.py). Empty filters match everything; a
+    bill followed by key is reported on every change whatever the other filters say. The cursor is the
+    last id of each event table a delivered digest covered: it moves only after the SMTP server accepted."""
+
+    __tablename__ = "subscriber"
+    id: int | None = Field(default=None, primary_key=True)
+    email: str = Field(unique=True, index=True)
+    states: list = Field(default_factory=list, sa_column=Column(JSON, nullable=False, server_default="[]"))
+    topics: list = Field(default_factory=list, sa_column=Column(JSON, nullable=False, server_default="[]"))
+    statuses: list = Field(default_factory=list, sa_column=Column(JSON, nullable=False, server_default="[]"))
+    relevance: list = Field(default_factory=list, sa_column=Column(JSON, nullable=False, server_default="[]"))
+    bills: list = Field(default_factory=list, sa_column=Column(JSON, nullable=False, server_default="[]"))
+    federal: bool = Field(default=False, sa_column_kwargs={"server_default": sa_false()})
+    frequency: str = "daily"  # daily | weekly
+    timezone: str = "UTC"
+    paused: bool = Field(default=False, sa_column_kwargs={"server_default": sa_false()})
+    token: str = Field(unique=True)  # opaque, random: the unsubscribe link carries it, never the email
+    cursor: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False, server_default="{}"))
+    created_at: dt.datetime = _ts(default_factory=utcnow)
+    last_sent_at: dt.datetime | None = _ts(default=None)
+
+
+class DigestOutbox(SQLModel, table=True):
+    """One digest per subscriber and window, rendered once and stored: a retry sends these same bytes
+    (same Message-ID), never a different digest. `status` pending | sent | failed (retried next run)."""
+
+    __tablename__ = "digest_outbox"
+    __table_args__ = (UniqueConstraint("subscriber_id", "window"),)
+    id: int | None = Field(default=None, primary_key=True)
+    subscriber_id: int = Field(foreign_key="subscriber.id", index=True)
+    window: str  # "daily:2026-12-02", "weekly:2026-W49" (the subscriber's local calendar)
+    message_id: str = Field(unique=True)
+    subject: str = Field(sa_type=Text)
+    cursor_from: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    cursor_to: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    items: int = 0
+    message: str = Field(sa_type=Text)  # the whole RFC 5322 message as sent
+    status: str = Field(default="pending", index=True)
+    attempts: int = 0
+    last_error: str | None = Field(default=None, sa_type=Text)
+    created_at: dt.datetime = _ts(default_factory=utcnow)
+    sent_at: dt.datetime | None = _ts(default=None)

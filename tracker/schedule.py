@@ -139,8 +139,22 @@ def build_scheduler(settings: Settings, *, blocking: bool = True, now: datetime 
         scheduler.add_job("tracker.schedule:poll_job", trigger=spec.trigger, args=[spec.source_id], id=spec.id,
                           name=f"poll {spec.source_id}", replace_existing=True,
                           misfire_grace_time=spec.misfire_grace_time, coalesce=True, max_instances=1)
+    if settings.digests_enabled:  # digest jobs only when an SMTP server is set (TRACKER_SMTP_HOST)
+        for frequency in ("daily", "weekly"):
+            # Hourly: each subscriber's window opens at 07:00 in its own time zone; a window is sent once.
+            scheduler.add_job("tracker.schedule:digest_job", trigger=CronTrigger(minute=5, timezone=UTC),
+                              args=[frequency], id=f"digest:{frequency}", name=f"{frequency} digests",
+                              replace_existing=True, misfire_grace_time=1800, coalesce=True, max_instances=1)
     scheduler.add_listener(_log_event, EVENT_JOB_ERROR | EVENT_JOB_MISSED)
     return scheduler
+
+
+def digest_job(frequency: str) -> str:
+    """What the digest jobs run (`tracker.schedule:digest_job`): tracker.deliver.digests.send_due."""
+    from tracker.deliver.digests import send_due
+
+    settings = get_settings()
+    return send_due(get_engine(settings.database_url), settings, frequency=frequency).line()
 
 
 def _log_event(event) -> None:
