@@ -47,6 +47,7 @@ from __future__ import annotations
 import ftplib
 import logging
 import re
+import socket
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterator
@@ -57,7 +58,7 @@ from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_expo
 
 from scrapers.base import Batch, ItemProblem, ParsedItem, Source, SourceFormatError
 from tracker.config import Settings
-from tracker.http import Fetcher
+from tracker.http import Fetcher, FetchError, offline_message
 from tracker.normalize.identifiers import IdentifierError, canonical_identifier, canonical_session
 from tracker.scraped import ScrapedAction, ScrapedBill
 from tracker import textdecode
@@ -268,7 +269,10 @@ class _TooLarge(Exception):
 
 
 def _retryable(exc: BaseException) -> bool:
-    # error_perm (5xx: no such file, access denied) will not change on a retry; the rest may.
+    # error_perm (5xx: no such file, access denied) will not change on a retry, nor will a host name that
+    # cannot be resolved (offline); the rest may.
+    if isinstance(exc, socket.gaierror):
+        return False
     return isinstance(exc, (ftplib.error_temp, ftplib.error_reply, ftplib.error_proto, OSError, EOFError))
 
 
@@ -310,6 +314,8 @@ def download_files(host: str, names: tuple[str, ...], *, timeout: float, max_byt
         raise FTPFetchError(f"{state['doing']}: {exc} (TRACKER_HTTP_MAX_RESPONSE_MB)") from None
     except ftplib.error_perm as exc:
         raise FTPFetchError(f"{state['doing']}: server refused: {str(exc).strip()}") from None
+    except socket.gaierror:
+        raise FTPFetchError(f"ftp://{host}: {offline_message(host)}") from None
     except TimeoutError as exc:  # socket.timeout is TimeoutError
         raise FTPFetchError(f"{state['doing']}: timed out after {attempts} attempt(s) "
                             f"({type(exc).__name__})") from None
@@ -362,15 +368,22 @@ class ConnecticutFTP(Source):
         return Batch(target=f"{info_path} + {history_path.name}", items=items)
 
     def fetch(self, fetcher: Fetcher, settings: Settings) -> Iterator[Batch]:
-        """`fetcher` (HTTP only) is unused: the files are only on FTP."""
+        """The files are only on FTP, which httpx cannot speak: ftplib fetches them. `fetcher` replays them
+        (--replay: recordings keyed `ftp://HOST/pub/data/NAME`) and records them (`tracker record`)."""
         host = settings.ct_ftp_host
         target = f"ftp://{host}{FTP_DIRECTORY}/{BILL_INFO} + {BILL_HISTORY}"
+        names = (BILL_INFO, BILL_HISTORY)
         try:
-            files = download_files(host, (BILL_INFO, BILL_HISTORY), timeout=settings.http_timeout_seconds,
-                                   max_bytes=int(settings.http_max_response_mb * 1024 * 1024),
-                                   attempts=settings.http_max_retries + 1, password=settings.contact_email,
-                                   ftp_factory=self.ftp_factory, sleep=self.sleep)
-        except FTPFetchError as exc:
+            if fetcher is not None and fetcher.replaying:
+                files = {name: fetcher.get_bytes(f"ftp://{host}{FTP_DIRECTORY}/{name}")[0] for name in names}
+            else:
+                files = download_files(host, names, timeout=settings.http_timeout_seconds,
+                                       max_bytes=int(settings.http_max_response_mb * 1024 * 1024),
+                                       attempts=settings.http_max_retries + 1, password=settings.contact_email,
+                                       ftp_factory=self.ftp_factory, sleep=self.sleep)
+                for name, body in files.items() if fetcher is not None else ():
+                    fetcher.record(f"ftp://{host}{FTP_DIRECTORY}/{name}", body, "text/csv")
+        except (FTPFetchError, FetchError) as exc:
             yield Batch(target=target, error=str(exc))
             return
         # bill_info.csv holds the current session only; each row's sess_year names it.

@@ -38,7 +38,7 @@ from urllib.parse import urlencode
 from scrapers.base import Batch, ItemProblem, ParsedItem, Source, SourceFormatError
 from tracker.config import Settings
 from tracker.federal import fr_key, is_ai_text, read_cursor, stored_instrument_keys
-from tracker.http import Fetcher, FetchError
+from tracker.http import Fetcher, FetchError, OfflineError
 from tracker.merge import CursorUpdate
 from tracker.scraped import ScrapedInstrument
 
@@ -285,10 +285,14 @@ class FederalRegister(Source):
         found: dict[str, ScrapedInstrument] = {}
         problems: list[ItemProblem] = []
         fields = FIELDS
-        for term in settings.federal_register_terms:
-            fields = self._search(fetcher, term, since, fields, found, problems)
-        self._full_texts(fetcher, settings, found, problems)
-        self._public_inspection(fetcher, found, problems)
+        try:
+            for term in settings.federal_register_terms:
+                fields = self._search(fetcher, term, since, fields, found, problems)
+            self._full_texts(fetcher, settings, found, problems)
+            self._public_inspection(fetcher, found, problems)
+        except OfflineError as exc:  # no network: one clear failure, not an empty run with a problem per term
+            yield Batch(target=f"{API}/documents.json", error=str(exc))
+            return
         published = [i.published_on for i in found.values() if i.published_on]
         items: list[ParsedItem] = [*found.values(), *problems]
         newest = max(published, default=None)
@@ -305,6 +309,8 @@ class FederalRegister(Source):
         while url and pages < MAX_PAGES:
             try:
                 response = fetcher.get_text(url, decode)
+            except OfflineError:
+                raise
             except FetchError as exc:
                 unknown = re.search(r"field '([^']+)' not valid", str(exc))
                 if unknown and unknown.group(1) in fields and not retried:
@@ -339,6 +345,8 @@ class FederalRegister(Source):
         for item in todo[:MAX_FULL_TEXTS]:
             try:
                 item.texts["full_text"] = _TAG.sub(" ", fetcher.get_text(item.raw["raw_text_url"], decode).text)
+            except OfflineError:
+                raise
             except FetchError as exc:
                 problems.append(ItemProblem(f"full text of {item.fr_document_number} not scanned: {exc}",
                                             item.key, item.source_url))
@@ -351,6 +359,8 @@ class FederalRegister(Source):
         url = public_inspection_url()
         try:
             response = fetcher.get_text(url, decode)
+        except OfflineError:
+            raise
         except FetchError as exc:
             problems.append(ItemProblem(f"public inspection not read: {exc}", None, url))
             return

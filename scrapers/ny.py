@@ -26,12 +26,13 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from urllib.parse import quote
 
+import httpx
 from bs4 import BeautifulSoup, NavigableString, Tag
 
 from scrapers.base import Batch, ItemProblem, ParsedItem, Source, SourceFormatError
 from tracker import archives
 from tracker.config import Settings
-from tracker.http import Fetcher, FetchError, redact
+from tracker.http import Fetcher, FetchError, OfflineError, redact
 from tracker.normalize.identifiers import IdentifierError, canonical_identifier, canonical_session
 from tracker.scraped import ScrapedAction, ScrapedBill, ScrapedSponsor, ScrapedVersion
 from tracker import textdecode
@@ -338,8 +339,11 @@ class NewYorkOpenLeg(Source):
                 "legislation.nysenate.gov) or use ny-lbdc, which needs none"))
             return
         # The key goes in `secret_params`: tracker.http keeps it out of the cache, errors and logs.
-        for raw_year in settings.ny_session_years:
-            yield from self._fetch_session(fetcher, raw_year, key)
+        try:
+            for raw_year in settings.ny_session_years:
+                yield from self._fetch_session(fetcher, raw_year, key)
+        except OfflineError as exc:  # no network: one line, not one per session
+            yield Batch(target=OPENLEG_BILLS, error=str(exc))
 
     def _fetch_session(self, fetcher: Fetcher, raw_year: str, key: str) -> Iterator[Batch]:
         """One batch per page, so a 25,000-bill session never sits in memory at once."""
@@ -354,6 +358,8 @@ class NewYorkOpenLeg(Source):
             try:
                 fetched = fetcher.get_text(shown, decode, secret_params={"key": key})
                 page = read_openleg_page(fetched.text, name=shown)
+            except OfflineError:
+                raise
             except (FetchError, SourceFormatError, OpenLegApiError) as exc:
                 yield Batch(target=shown, error=redact(str(exc)))
                 return
@@ -622,7 +628,14 @@ class NewYorkLBDC(Source):
                 continue
             url = lbdc_url(year, print_no.base)
             try:
+                if not fetcher.robots_allow(url):  # HTML pages: robots.txt is obeyed, as for every HTML source
+                    problems.append(ItemProblem(f"robots.txt of {httpx.URL(url).host} disallows {url}; not fetched",
+                                                f"{year}:{print_no.base}", url))
+                    continue
                 pages.append((year, fetcher.get_text(url, decode)))
+            except OfflineError as exc:  # no network: one line, not one per watched bill
+                yield Batch(target="LBDC bill pages: " + ", ".join(spec.strip() for spec in specs), error=str(exc))
+                return
             except FetchError as exc:
                 problems.append(ItemProblem(str(exc), f"{year}:{print_no.base}", url))
         target = "LBDC bill pages: " + ", ".join(spec.strip() for spec in specs)

@@ -34,7 +34,7 @@ from scrapers.base import Batch, ItemProblem, ParsedItem, Source, SourceFormatEr
 from tracker import archives
 from tracker.calendar import local_date
 from tracker.config import Settings
-from tracker.http import Fetcher, FetchError, redact
+from tracker.http import Fetcher, FetchError, OfflineError, redact
 from tracker.merge import UpstreamBill
 from tracker.normalize.identifiers import canonical_session, kind_from_identifier
 from tracker.scraped import ScrapedAction, ScrapedBill, ScrapedSponsor, ScrapedVersion
@@ -453,7 +453,7 @@ class OpenStatesAPI(Source):
                 result = parse_bills_page(_json(body, url), fetched_at=self.clock(), url=url)
             except (BudgetExhausted, FetchError, SourceFormatError) as exc:
                 error = f"{state}: {redact(str(exc))}"
-                stop = isinstance(exc, BudgetExhausted)
+                stop = isinstance(exc, (BudgetExhausted, OfflineError))  # offline: the other states too
                 if isinstance(exc, FetchError) and re.search(r"HTTP (401|403|429)\b", str(exc)):
                     # Still refused after the retries (Retry-After honoured): the key is spent or
                     # refused for today; later runs today send nothing.

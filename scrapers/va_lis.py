@@ -19,7 +19,7 @@ from pathlib import Path
 from scrapers.base import Batch, ItemProblem, ParsedItem, Source, SourceFormatError
 from tracker import archives
 from tracker.config import Settings
-from tracker.http import Fetcher, FetchError
+from tracker.http import Fetcher, FetchError, OfflineError
 from tracker.normalize.identifiers import IdentifierError, canonical_identifier
 from tracker.scraped import ScrapedAction, ScrapedBill, ScrapedSponsor, ScrapedVersion
 from tracker import textdecode
@@ -238,6 +238,9 @@ class VirginiaLIS(Source):
             target = f"{bills_url} + {history_url}"
             try:
                 bills, history = _get(fetcher, bills_url), _get(fetcher, history_url)
+            except OfflineError as exc:  # no network: one line, not one per session
+                yield Batch(target=target, error=str(exc))
+                return
             except FetchError as exc:
                 yield Batch(target=target, error=str(exc))
                 continue

@@ -139,6 +139,15 @@ class FetchError(RuntimeError):
     """A URL could not be fetched; the message says which and why."""
 
 
+class OfflineError(FetchError):
+    """The host name cannot be resolved: the machine is offline (or the host is gone). Never retried;
+    a source that meets it stops at once with this one message, which says how to run offline."""
+
+
+def offline_message(host: str) -> str:
+    return f"cannot resolve {host}: {OFFLINE_HINT}"
+
+
 class _RetryableStatus(Exception):
     def __init__(self, response: httpx.Response):
         super().__init__(f"HTTP {response.status_code}")
@@ -566,7 +575,8 @@ class Fetcher:
                              f"attempts ({type(exc).__name__})") from None
         except httpx.TransportError as exc:
             if _no_dns(exc):
-                raise FetchError(f"GET {url}: cannot resolve {httpx.URL(url).host}: {OFFLINE_HINT}") from None
+                shown = httpx.URL(url).copy_with(query=None)
+                raise OfflineError(f"GET {shown}: {offline_message(shown.host)}") from None
             detail = redact(str(exc)) or type(exc).__name__
             raise FetchError(f"GET {url}: network error: {detail}") from None
 
@@ -581,6 +591,8 @@ class Fetcher:
                 body, _ = self.get_bytes(f"{host}/robots.txt")
                 parser = RobotFileParser()
                 parser.parse(body.decode("utf-8", "replace").splitlines())
+            except OfflineError:
+                raise  # offline: the page itself cannot be fetched either; say so once
             except FetchError as exc:
                 log.info("robots.txt of %s not read (%s): allowed", host, exc)
             self._robots[host] = parser
