@@ -41,6 +41,7 @@ def _main(version: Annotated[bool, typer.Option("--version", callback=_version, 
 db_app = typer.Typer(help="Database schema commands.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(federal_app, name="federal")
+app.command("dashboard")(__import__("tracker.cli_dashboard", fromlist=["dashboard"]).dashboard)
 register_deliver(app)  # export, subscribe, digest (tracker/cli_deliver.py)
 cli_intel.register(app)
 

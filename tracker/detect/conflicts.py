@@ -9,6 +9,7 @@ Relations:
 * derived, for every enacted state AI law and every instrument whose preemption reach is written in
   `tracker/data/preemption_scope.csv` (topics reached, obligations, carve-outs):
   - `carved_out` when every topic of the law is one the instrument exempts;
+  (neither for a move that was struck, withdrawn or revoked: it reaches nothing any more)
   - `in_preemption_scope` when a topic of the law falls in the reach and outside the carve-outs:
     a judgement call, so M at most (DOMAIN.md §5) and never above the instrument's own confidence;
 * `overlaps`, state against state: two AI bills of different states whose texts are near copies
@@ -31,6 +32,7 @@ from importlib import resources
 from tracker.federal import confidence_levels, force_label, lowest_level
 
 CONFLICTS_VERSION = "1"
+ENDED_STATUSES = frozenset({"struck", "withdrawn", "revoked"})  # moves that no longer reach any law
 OVERLAP_MIN_SCORE = 0.6  # a near copy (helper measure: 97% of companions score >= 0.5)
 _LEVEL_NAMES = {1: "L", 2: "M", 3: "H"}
 
@@ -156,6 +158,8 @@ def federal_findings(laws: Iterable[Law], instruments: dict[str, Instrument], se
             instrument = instruments.get(scope.instrument_key)
             if instrument is None or (law.key, instrument.key) in seeded:
                 continue  # a sourced link says more than our reading
+            if instrument.status in ENDED_STATUSES:
+                continue  # struck, withdrawn or revoked: it reaches nothing now (seed links keep the history)
             named = ", ".join(topic_labels.get(t, t) for t in sorted(topics)) or "no recognised topic"
             exempt = topics & scope.carve_outs
             if topics and exempt == topics:
