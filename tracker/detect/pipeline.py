@@ -52,6 +52,7 @@ AI_TIERS = ("core", "adjacent")  # an "AI bill" for events, conflicts and simila
 INDEXED_TIERS = ("core", "adjacent", "incidental")  # what the similarity index holds
 SIMILAR_K = 5  # best matches kept per bill, in other states and in its own
 SIMILAR_MIN_SCORE = 0.2  # below this a "match" shares little more than the words "artificial intelligence"
+BOILERPLATE_BILLS = 6  # a passage shared among more bills than this is the source's boilerplate
 
 
 @dataclass
@@ -167,6 +168,7 @@ def _classify(db: Session, run_id: int | None, bill_ids: Iterable[int] | None, f
         events.append(BillEvent(
             bill_id=row.id, run_id=run_id, kind="relevance", old_value=old, new_value=new, reason=reason,
             detail={"score": round(relevance.score, 4), "version": version, "override": relevance.override,
+                    "first_classification": old is None,
                     "evidence": values["ai_evidence"][:5], "topics": values["topics"]},
             source_url=row.source_url, fingerprint=_fingerprint(row.key, "relevance", old, new, now.isoformat()),
             detected_at=now))
@@ -221,6 +223,7 @@ def _similar(db: Session, touched: set[int], full: bool, result: DetectResult, n
         for same_state in (False, True):
             for match in index.similar(row.key, SIMILAR_K, same_state=same_state, min_score=SIMILAR_MIN_SCORE):
                 wanted[row.id][by_key[match.key].id] = (match.score, match.basis, list(match.shared))
+    _drop_boilerplate(wanted)
     stored: dict[int, dict[int, SimilarBill]] = defaultdict(dict)
     for item in db.execute(select(SimilarBill)).scalars():
         stored[item.bill_id][item.similar_id] = item
@@ -243,6 +246,22 @@ def _similar(db: Session, touched: set[int], full: bool, result: DetectResult, n
                 changed = True
         result.similar_bills += changed
     db.flush()
+
+
+def _drop_boilerplate(wanted: dict[int, dict[int, tuple[float, str, list[str]]]]) -> None:
+    """A passage that many bills share with their matches is the source's boilerplate ("Note: This
+    summary applies to this bill as enacted"), not a copied provision: it is not shown as shared."""
+    holders: dict[str, set[int]] = defaultdict(set)
+    for bill_id, matches in wanted.items():
+        for similar_id, (_, _, shared) in matches.items():
+            for passage in shared:
+                holders[passage].update((bill_id, similar_id))
+    common = {passage for passage, bills in holders.items() if len(bills) > BOILERPLATE_BILLS}
+    if not common:
+        return
+    for matches in wanted.values():
+        for similar_id, (score, basis, shared) in list(matches.items()):
+            matches[similar_id] = (score, basis, [p for p in shared if p not in common])
 
 
 # --- 3. law lifecycle --------------------------------------------------------------------------------
