@@ -228,7 +228,7 @@ def test_database_export_streams(sqlite_url, tmp_path):
              "source_url": "https://lis.example.gov", "fetched_at": FETCHED, "source_flags": {}, "provenance": {},
              "ai_evidence": [], "topics": [], "obligations": [], "effective_dates": [], "carried_over": False,
              "override_possible": False, "partial_veto": False, "prefiled": False, "first_seen_at": FETCHED,
-             "updated_at": FETCHED} for i in range(20_000)]
+             "updated_at": FETCHED} for i in range(10_000)]
     with engine.begin() as connection:
         connection.execute(insert(Bill), rows)
     tracemalloc.start()
@@ -237,5 +237,5 @@ def test_database_export_streams(sqlite_url, tmp_path):
         peak = tracemalloc.get_traced_memory()[1]
     finally:
         tracemalloc.stop()
-    assert count == 20_000
-    assert peak < 30_000_000, peak  # the 20,000 rows as objects would be several times this
+    assert count == 10_000
+    assert peak < 30_000_000, peak  # the 10,000 rows as objects would be several times this

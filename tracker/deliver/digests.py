@@ -49,7 +49,7 @@ TEMPLATES = Path(__file__).parent / "templates"
 CAP = 10  # items shown per state and section; the rest are "and N more", linked to the dashboard
 SECTIONS = {  # id -> heading, in the order shown
     "status": "Status changes",
-    "new": "New and reclassified AI bills",
+    "new": "New bills and AI relevance changes",
     "conflicts": "Conflicts",
     "lifecycle": "Law lifecycle",
     "federal": "Federal instruments",
@@ -140,6 +140,7 @@ def collect(db: Session, subscriber: Subscriber, settings: Settings, *, now: dat
                     source_url=values.pop("source_url", None) or bill.source_url, **values)
 
     # Status changes, first sightings among them ("new" bills).
+    first_seen: dict[int, Item] = {}
     changes = list(db.execute(select(StatusChange).where(
         StatusChange.id > start["status_change"], StatusChange.id <= end["status_change"])
         .order_by(StatusChange.id)).scalars())
@@ -151,7 +152,9 @@ def collect(db: Session, subscriber: Subscriber, settings: Settings, *, now: dat
         if not matches(subscriber, bill, status=change.new_status):
             continue
         if change.first_sighting:
-            item = bill_item("new", bill, old="new bill", new=shown_status(change.new_label, change.basis),
+            if bill.id in first_seen:
+                continue
+            item = first_seen[bill.id] = bill_item("new", bill, old="new bill", new=shown_status(change.new_label, change.basis),
                              detail=clean(change.cause), source_url=change.source_url)
         else:
             item = bill_item("status", bill, old=shown_status(change.old_label),
@@ -170,6 +173,11 @@ def collect(db: Session, subscriber: Subscriber, settings: Settings, *, now: dat
         section = {"relevance": "new", "conflict": "conflicts", "lifecycle": "lifecycle"}.get(event.kind)
         bill = bill_of(event.bill_id)
         if section is None or not matches(subscriber, bill):
+            continue
+        if event.kind == "relevance" and bill.id in first_seen:  # a new bill found to be an AI bill: one item
+            seen = first_seen[bill.id]
+            seen.detail = "; ".join(part for part in (seen.detail, clean(event.reason)) if part)
+            seen.event += f" bill_event:{event.id}"
             continue
         item = bill_item(section, bill, old=clean(event.old_value), new=clean(event.new_value),
                          detail=clean(event.reason), source_url=event.source_url)
@@ -242,7 +250,7 @@ _TEXT = _environment(False)
 
 def subject_of(digest: Digest) -> str:
     counts = digest.counts()
-    label = {"status": "status change", "new": "new or reclassified AI bill", "conflicts": "conflict",
+    label = {"status": "status change", "new": "new or reclassified bill", "conflicts": "conflict",
              "lifecycle": "law lifecycle event", "federal": "federal change"}
     when = digest.window.split(":", 1)[1]
     kind = "weekly" if digest.window.startswith("weekly") else "daily"
@@ -266,7 +274,7 @@ def sections(digest: Digest, settings: Settings) -> list[dict]:
         for state in sorted(by_state):
             group = by_state[state]
             page = "federal" if section == "federal" else "changes"
-            groups.append({"state": state.upper(), "items": group[:CAP], "more": max(0, len(group) - CAP),
+            groups.append({"state": state.upper(), "rows": group[:CAP], "more": max(0, len(group) - CAP),
                            "more_url": dashboard_link(settings, page, state=state if page != "federal" else "")})
         shown.append({"id": section, "heading": heading, "count": len(items), "groups": groups})
     return shown
@@ -292,11 +300,12 @@ def _filters_text(subscriber: Subscriber) -> str:
     return describe(subscriber)
 
 
-def attachment_csv(digest: Digest) -> bytes:
+def attachment_csv(digest: Digest) -> str:
+    """The digest's rows as CSV (with a BOM, so Excel reads it as UTF-8)."""
     buffer = io.StringIO()
     write_rows(([getattr(item, column.replace("bill_key", "key")) for column in CSV_COLUMNS]
                 for item in digest.items), CSV_COLUMNS, buffer, "csv", bom=True)
-    return buffer.getvalue().encode("utf-8")
+    return buffer.getvalue()
 
 
 def message_id(subscriber: Subscriber, window: str, settings: Settings) -> str:
@@ -327,7 +336,7 @@ def build_message(digest: Digest, settings: Settings, *, now: datetime) -> Email
     message["X-Digest-Window"] = digest.window
     message.set_content(text)
     message.add_alternative(html, subtype="html")
-    message.add_attachment(attachment_csv(digest), maintype="text", subtype="csv",
+    message.add_attachment(attachment_csv(digest), subtype="csv", charset="utf-8", cte="base64",
                            filename=f"ai-legislation-{digest.window.replace(':', '-')}.csv")
     return message
 

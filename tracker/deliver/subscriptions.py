@@ -152,9 +152,11 @@ def unsubscribe(db: Session, token: str) -> bool:
 def describe(subscriber: Subscriber) -> str:
     parts = [f"{name} {','.join(getattr(subscriber, name))}" for name in
              ("states", "topics", "statuses", "relevance", "bills") if getattr(subscriber, name)]
+    if not parts:
+        parts.append("every bill")
     if subscriber.federal:
         parts.append("federal")
-    return "; ".join(parts) or "everything"
+    return "; ".join(parts)
 
 
 def matches(subscriber: Subscriber, bill: Bill, *, status: str | None = None) -> bool:
