@@ -155,6 +155,16 @@ def _unreadable(record: textdecode.BadRecord, into: dict[str, str]) -> None:
     into.setdefault(key, record.message)
 
 
+def _check_complete(text: str, name: str, last_key: str | None, unreadable: dict[str, str]) -> None:
+    """A file cut short (a dropped FTP transfer) ends mid-record, without the line break every CSV
+    record ends with: its last record may be cut anywhere, even inside a field, where it would still
+    parse. That bill is a problem and left as stored; the bills before it are read as usual (the store
+    holds any history that lost lines for review, and never deletes a bill a file stops listing)."""
+    if text and not text.endswith(("\n", "\r")) and last_key is not None:
+        unreadable[last_key] = (f"{name} ends mid-record (no line break after its last line, {last_key}): "
+                                "a truncated download?")
+
+
 def _key(bill_num: str | None) -> str | None:
     try:
         return canonical_identifier(bill_num or "")
@@ -169,20 +179,24 @@ def parse_ct_files(bill_info_csv: str, bill_history_csv: str, *, fetched_at: dat
     wanted = str(year).strip() if year is not None else None
     history: dict[str, list[tuple[int, dict[str, str]]]] = defaultdict(list)
     unreadable: dict[str, str] = {}  # bill key -> why one of its records could not be read
+    last_key = None
     for number, row in enumerate(_reader(bill_history_csv, HISTORY_COLUMNS, BILL_HISTORY)):
         if isinstance(row, textdecode.BadRecord):
             _unreadable(row, unreadable)
             continue
-        key = _key(row["bill_num"])
+        key = last_key = _key(row["bill_num"])
         if key is not None:  # rows of bills not in bill_info.csv are ignored below
             history[key].append((number, row))
+    _check_complete(bill_history_csv, BILL_HISTORY, last_key, unreadable)
     rows: dict[str, dict[str, str]] = {}
     conflicting: set[str] = set()
     years_found: set[str] = set()
+    last_key = None
     for row in _reader(bill_info_csv, INFO_COLUMNS, BILL_INFO):
         if isinstance(row, textdecode.BadRecord):
             _unreadable(row, unreadable)
             continue
+        last_key = _key(row["bill_num"]) or (row["bill_num"] or "").strip() or None
         row_year = (row["sess_year"] or "").strip() or wanted or ""
         years_found.add(row_year)
         if wanted is not None and row_year != wanted:
@@ -192,6 +206,7 @@ def parse_ct_files(bill_info_csv: str, bill_history_csv: str, *, fetched_at: dat
         if key in rows and rows[key] != row:
             conflicting.add(key)
         rows[key] = row
+    _check_complete(bill_info_csv, BILL_INFO, last_key, unreadable)
     if wanted is not None and not rows and years_found:
         raise SourceFormatError(f"{BILL_INFO}: no bills of session {wanted}; "
                                 f"sess_year holds {', '.join(sorted(years_found))}")

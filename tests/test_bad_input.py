@@ -173,8 +173,52 @@ def test_a_gzip_bomb_is_refused_and_a_real_gzip_reads(tmp_path):
 def test_damaged_and_encrypted_legiscan_zips_are_one_line_errors(kit, settings, name, message):
     for command in ("parse", "ingest"):
         result = cli(command, "legiscan-dataset", kit / name)
-        assert result.exit_code == 2 and message in result.output
+        assert result.exit_code == 1 and message in result.output
         assert result.output.count("\n") == 1
+    # `ingest` recorded it: a failed run with the message (a damaged download, not a usage error).
+    run = _runs(settings)[-1]
+    assert (run.source_id, run.kind, run.status) == ("legiscan-dataset", "ingest", "failed") and message in run.message
+
+
+def _runs(settings):
+    from sqlmodel import Session, select
+
+    from tracker.db import get_engine
+    from tracker.models import ScrapeRun
+
+    with Session(get_engine(settings.database_url)) as db:
+        return list(db.execute(select(ScrapeRun).order_by(ScrapeRun.id)).scalars())
+
+
+def test_a_damaged_ca_zip_on_the_command_line_is_a_recorded_failed_run_and_loses_nothing(settings, tmp_path):
+    good = tmp_path / "pubinfo_Mon.zip"
+    good.write_bytes(zip_of(ca_tables()))
+    assert cli("ingest", "ca-pubinfo", good, "--fetched-at", "2026-03-01T00:00:00").exit_code == 0
+    before = stored(settings)
+    bad = tmp_path / "pubinfo_Tue.zip"
+    bad.write_bytes(good.read_bytes()[: len(good.read_bytes()) // 2])  # a download cut in half
+    result = cli("ingest", "ca-pubinfo", bad, "--fetched-at", "2026-03-02T00:00:00")
+    assert result.exit_code == 1 and result.output.count("\n") == 1
+    assert result.output.startswith("ca-pubinfo: failed") and "pubinfo_Tue.zip" in result.output
+    assert "not a readable zip archive" in result.output
+    assert _runs(settings)[-1].status == "failed" and "pubinfo_Tue.zip" in _runs(settings)[-1].message
+    assert stored(settings) == before
+
+
+@pytest.mark.parametrize("source, name, body", [
+    ("legiscan-dataset", "bill_1.json", b'{"bill": {"bill_id": 1, "title": "cut'),
+    ("legiscan", "bill_1.json", b"<html><body>502 Bad Gateway</body></html>"),
+    ("openstates-json", "bill.json", b'{"identifier": "HB 1", "title": "cut'),
+])
+def test_a_single_bad_file_fails_saying_which_file_and_why(settings, tmp_path, source, name, body):
+    path = tmp_path / name
+    path.write_bytes(body)
+    result = cli("ingest", source, path)
+    assert result.exit_code == 1 and result.output.count("\n") == 1
+    line = result.output
+    assert line.startswith(f"{source}: failed") and "empty" not in line
+    assert f"nothing could be read: {name}:" in line
+    assert ("HTML where LegiScan JSON was expected" if b"<html" in body else "not valid JSON") in line
 
 
 def test_an_encrypted_or_damaged_ca_archive_is_a_one_line_error(kit, settings):

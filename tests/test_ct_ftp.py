@@ -366,3 +366,24 @@ def test_html_or_garbage_file_fails_the_run(settings, sleeps, sqlite_url, body):
     summary = run_batch(get_engine(sqlite_url), "ct-ftp", batch)
     assert summary.status == "failed"
     assert summary.message.startswith("SourceFormatError: bill_info.csv: ")
+
+
+def test_a_truncated_file_is_a_clear_problem_and_its_last_bill_is_left_as_stored():
+    info = (FIXTURES / "bill_info.csv").read_text()
+    history = (FIXTURES / "bill_history.csv").read_text()
+    last = history.rstrip("\r\n").rsplit("\n", 1)[1]
+    cut_history = history[: history.rindex(last) + len(last) // 2]  # the transfer dropped mid-line
+    items = list(parse_ct_files(info, cut_history, fetched_at=FETCHED, year=2026))
+    problems = [i for i in items if isinstance(i, ItemProblem)]
+    cut_bill = last.split(",", 1)[0]
+    assert [p.message for p in problems] == [
+        f"bill_history.csv ends mid-record (no line break after its last line, {cut_bill[:2]} "
+        f"{int(cut_bill[2:])}): a truncated download?; bill left as stored"]
+    assert cut_bill[:2] + " " + str(int(cut_bill[2:])) not in bills_of(items)  # never stored half-read
+    assert len(bills_of(items)) == 2
+    cut_info = info[: info.rindex("SB00435") + 30]
+    items = list(parse_ct_files(cut_info, history, fetched_at=FETCHED, year=2026))
+    assert any("bill_info.csv ends mid-record" in p.message for p in items if isinstance(p, ItemProblem))
+    assert sorted(bills_of(items)) == ["HB 5222", "SB 417"]
+    whole = list(parse_ct_files(info, history, fetched_at=FETCHED, year=2026))  # complete files: no problem
+    assert not [i for i in whole if isinstance(i, ItemProblem)] and len(bills_of(whole)) == 3

@@ -434,6 +434,22 @@ def test_lbdc_fetch_reads_watched_bills(settings):
     assert bill.source_url == lbdc_url(2023, "S6169") and status_of(bill).status == "in_committee"
 
 
+def test_lbdc_fetch_obeys_robots_txt(settings):
+    asked = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        asked.append(request.url.path)
+        if request.url.path == "/robots.txt":
+            return httpx.Response(200, text="User-agent: *\nDisallow: /navigate.cgi\n")
+        return httpx.Response(200, text="<html>should never be fetched</html>")
+
+    quiet = settings.model_copy(update={"http_cache": False, "http_requests_per_minute": 1e9})
+    with Fetcher(quiet, transport=httpx.MockTransport(handler), sleep=lambda s: None) as fetcher:
+        (batch,) = list(NewYorkLBDC().fetch_bills(fetcher, ["2025:S6953", "2025:A6453"]))
+    assert asked == ["/robots.txt"]  # read once, and no page fetched
+    assert "robots.txt of public.leginfo.state.ny.us disallows" in batch.error
+
+
 def test_lbdc_fetch_without_watched_bills_explains_itself(settings):
     with Fetcher(settings.model_copy(update={"http_cache": False}), transport=httpx.MockTransport(
             lambda r: httpx.Response(500)), sleep=lambda s: None) as fetcher:

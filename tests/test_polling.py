@@ -104,3 +104,26 @@ def test_source_locks_work_on_sqlite_and_postgresql(db_url):
     assert not acquire(engine, "va-lis", "scheduler-2", now=now + timedelta(minutes=5))
     release(engine, "va-lis", "scheduler-1")
     assert acquire(engine, "va-lis", "scheduler-2", now=now + timedelta(minutes=6))
+
+
+class BrokenPagesSource(ListingSource):
+    id = "test-broken-pages"
+
+    def fetch(self, fetcher, settings):
+        from scrapers.base import ItemProblem
+
+        yield Batch(target=LISTING, items=[ItemProblem(f"{LISTING}: HTML where JSON was expected", None, LISTING),
+                                           ItemProblem("page 2: not valid JSON", None, LISTING)])
+
+
+def test_a_poll_that_reads_nothing_but_problems_fails_saying_which_and_why(listing, monkeypatch, settings):
+    poll, _, engine = listing
+    poll()  # ten bills stored
+    monkeypatch.setitem(scrapers.REGISTRY, BrokenPagesSource.id, BrokenPagesSource())
+    [summary] = run_source(engine, settings, BrokenPagesSource.id,
+                           fetcher=Fetcher(settings.model_copy(update={"http_cache": False})))
+    assert summary.status == "failed"
+    assert summary.message == (f"SourceFormatError: nothing could be read: {LISTING}: HTML where JSON was "
+                               "expected (and 1 more unreadable record(s))")
+    with Session(engine) as db:
+        assert db.execute(select(func.count()).select_from(Bill)).scalar_one() == 10

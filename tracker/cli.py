@@ -22,7 +22,7 @@ from tracker.config import get_settings
 from tracker.display import json_line, one_line, say, shown_status
 from tracker.models import Bill, RunProblem, ScrapeRun, StatusChange
 from tracker.normalize.bill import normalize_bill
-from tracker.scraped import ScrapedInstrument
+from tracker.scraped import ScrapedInstrument, fail_if_nothing_read
 
 app = typer.Typer(help="Statehouse AI Tracker: what changed in US AI legislation.", no_args_is_help=True,
                   pretty_exceptions_enable=False)
@@ -70,6 +70,10 @@ def _read(source_id: str, path: Path, session: str | None, fetched_at: datetime 
         fetched_at = fetched_at.replace(tzinfo=UTC)
     try:
         return source.read_path(path, fetched_at=fetched_at, session=session)
+    except SourceFormatError as exc:
+        # A damaged file (a zip that is not one, a bomb, a wrong layout) is a failed run, recorded by
+        # `ingest` with this message; not a usage error.
+        return Batch(target=str(path), error=f"SourceFormatError: {exc}")
     except (FileNotFoundError, ValueError) as exc:
         say(f"error: {exc}", err=True)
         raise typer.Exit(2) from None
@@ -113,6 +117,9 @@ def sources() -> None:
 def parse(source: SourceArg, path: PathArg, session: SessionOpt = None, fetched_at: FetchedOpt = None) -> None:
     """Print normalized bills from saved files as JSON Lines. Touches no database."""
     batch = _read(source, path, session, fetched_at)
+    if batch.error:
+        say(f"error: {batch.error}", err=True)
+        raise typer.Exit(1)
     problems = 0
     try:
         for item in batch.items:
@@ -142,7 +149,7 @@ def ingest(source: SourceArg, path: PathArg, session: SessionOpt = None, fetched
 
     batch = _read(source, path, session, fetched_at)
     _migrate()
-    batch.items = _with_progress(batch.items)
+    batch.items = fail_if_nothing_read(_with_progress(batch.items))
     summary = run_batch(_engine(), source, batch, kind="ingest", allow_history_rewrite=allow_history_rewrite)
     say(summary.line())
     if not summary.ok and summary.status != "partial":

@@ -17,7 +17,7 @@ from tracker.config import Settings
 from tracker.db import session_scope
 from tracker.http import Fetcher, redact
 from tracker.models import RunProblem, ScrapeRun
-from tracker.scraped import Batch
+from tracker.scraped import Batch, fail_if_nothing_read
 from tracker.storage import ingest
 
 log = logging.getLogger(__name__)
@@ -185,6 +185,7 @@ def run_source(engine: Engine, settings: Settings, source_id: str, *, fetcher: F
                     summaries.append(run_batch(engine, source_id, batch, run_id=run_id,
                                                stats=_spent(before, fetcher.stats.as_dict())))
                     break
+                batch.items = fail_if_nothing_read(batch.items)  # all problems: say which, not `empty`
                 summaries.append(run_batch(engine, source_id, batch, run_id=run_id,
                                            stats=_spent(before, fetcher.stats.as_dict())))
     except SourceBusy as exc:

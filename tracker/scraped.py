@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
@@ -212,3 +212,23 @@ class Batch:
     items: Iterable[object] = field(default_factory=list)  # ParsedItem, listings, cursors, instruments
     not_modified: bool = False  # every response was a 304 / cache revalidation: nothing to do
     error: str | None = None  # fetching failed; the run is recorded as failed with this message
+
+
+def fail_if_nothing_read(items: Iterable[object]) -> Iterator[object]:
+    """Pass a batch's items through. If they end with records that could not be read and nothing that
+    could (a single broken file, every page damaged), raise SourceFormatError naming the first problem:
+    the run fails saying which file or record failed and why, instead of reading `empty ... problems 1`.
+    Raised at the end, inside the ingest's transaction, so nothing stored changes."""
+    read = skipped = 0
+    first: ItemProblem | None = None
+    for item in items:
+        if isinstance(item, ItemProblem):
+            if not item.kept:
+                skipped += 1
+                first = first or item
+        else:
+            read += 1
+        yield item
+    if not read and first is not None:
+        more = f" (and {skipped - 1} more unreadable record(s))" if skipped > 1 else ""
+        raise SourceFormatError(f"nothing could be read: {first.message}{more}")
