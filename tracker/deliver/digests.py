@@ -470,8 +470,8 @@ def _send_one(engine, settings, transport, subscriber: Subscriber, now: datetime
         report.retried += 1
         if not _attempt(engine, settings, transport, row, subscriber.email, now, report):
             return  # never build a newer digest over an undelivered one: it would skip or repeat events
-    if done:
-        report.skipped += 1
+    if done:  # this window's digest exists: delivered before, or just now by the retry above
+        report.skipped += not any(row.window == window for row in unsent)
         return
     with session_scope(engine) as db:
         fresh = db.get(Subscriber, subscriber.id)
