@@ -66,9 +66,10 @@ def engine(sqlite_url):
 def smtp_settings(port: int, **extra):
     from tracker.config import Settings
 
-    return Settings(smtp_host="127.0.0.1", smtp_port=port, smtp_security="none",
-                    digest_from="Statehouse AI Tracker <digests@example.org>",
-                    dashboard_url="https://tracker.example.org", **extra)
+    values = {"smtp_host": "127.0.0.1", "smtp_port": port, "smtp_security": "none",
+              "digest_from": "Statehouse AI Tracker <digests@example.org>",
+              "dashboard_url": "https://tracker.example.org", **extra}
+    return Settings(_env_file=None, **values)
 
 
 def subscribe(engine, email_address="staff@example.org", **filters) -> Subscriber:
@@ -341,3 +342,42 @@ def test_scheduler_adds_digest_jobs_only_with_an_smtp_host(settings):
     with_host = build_scheduler(settings.model_copy(update={"smtp_host": "127.0.0.1"}), blocking=False)
     assert sorted(j.id for j in with_host.get_jobs() if j.id.startswith("digest:")) == ["digest:daily",
                                                                                           "digest:weekly"]
+
+
+def test_starttls_and_login(engine, tmp_path, monkeypatch):
+    """STARTTLS with a certificate the client verifies, then AUTH: the password reaches the server only after
+    TLS (the server requires both)."""
+    import shutil
+    import ssl
+    import subprocess
+
+    from aiosmtpd.smtp import AuthResult
+
+    if shutil.which("openssl") is None:
+        pytest.skip("needs the openssl command to make a test certificate")
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=localhost",
+                    "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", str(key), "-out", str(cert)],
+                   check=True, capture_output=True)
+    server_context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    server_context.load_cert_chain(cert, key)
+    logins = []
+
+    def authenticator(server, session, envelope, mechanism, auth_data):
+        logins.append((auth_data.login, auth_data.password, session.ssl is not None))
+        return AuthResult(success=auth_data.password == b"hunter2-secret")
+
+    recorder = Recorder()
+    controller = Controller(recorder, hostname="127.0.0.1", port=_free_port(), tls_context=server_context,
+                            require_starttls=True, authenticator=authenticator, auth_require_tls=True)
+    controller.start()
+    try:
+        client_context = ssl.create_default_context(cafile=str(cert))
+        monkeypatch.setattr(digests.ssl, "create_default_context", lambda *a, **k: client_context)
+        subscribe(engine)
+        settings = smtp_settings(controller.port, smtp_security="starttls", smtp_username="tracker",
+                                 smtp_password="hunter2-secret")
+        assert send_due(engine, settings, now=NOW).sent == 1
+        assert logins == [(b"tracker", b"hunter2-secret", True)] and len(recorder.received) == 1
+    finally:
+        controller.stop()
