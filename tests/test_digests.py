@@ -146,7 +146,8 @@ def test_digest_content_headers_and_attachment(engine, smtp):
         assert "va-2024-SB3" not in part  # a future-dated action is never a change
         assert "repealed" not in part and "proposed" not in part  # unconfirmed lifecycle proposals
         assert "javascript:" not in part
-    assert "<script>" not in html and "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    assert "<script>" not in html and "&lt;script&gt;alert(1)&lt;/script&gt; red AI deepfakes" in html
+    assert "[31m" not in text and "<script>alert(1)</script> red AI deepfakes" in text
     assert "Reported &lt;b&gt;favorably&lt;/b&gt;" in html
     assert '<a href="https://tracker.example.org/bills?bill=va-2024-SB1">' in html
     assert "== Status changes (2) ==" in text and "\nVA\n" in text and "\nCO\n" in text
@@ -169,6 +170,17 @@ def test_digest_content_headers_and_attachment(engine, smtp):
     # The same window again: nothing new is sent.
     assert send_due(engine, settings, now=NOW + timedelta(hours=5)).skipped == 1
     assert len(smtp.received) == 1
+
+
+def test_digest_on_sqlite_and_postgresql(db_url, smtp):
+    engine = database.get_engine(db_url)
+    subscribe(engine, federal=True)
+    fill(engine)
+    settings = smtp_settings(smtp.port)
+    assert send_due(engine, settings, now=NOW).sent == 1
+    assert send_due(engine, settings, now=NOW).skipped == 1
+    [message] = smtp.messages()
+    assert len(attachment_rows(message)) == 6 and message["Subject"].endswith("1 federal change")
 
 
 def test_no_changes_digest_and_a_filter_matching_nothing(engine, smtp):
@@ -344,38 +356,52 @@ def test_scheduler_adds_digest_jobs_only_with_an_smtp_host(settings):
                                                                                           "digest:weekly"]
 
 
-def test_starttls_and_login(engine, tmp_path, monkeypatch):
-    """STARTTLS with a certificate the client verifies, then AUTH: the password reaches the server only after
-    TLS (the server requires both)."""
+@pytest.fixture(scope="module")
+def certificate(tmp_path_factory):
+    """A self-signed certificate for 127.0.0.1, made with the openssl command."""
     import shutil
-    import ssl
     import subprocess
-
-    from aiosmtpd.smtp import AuthResult
 
     if shutil.which("openssl") is None:
         pytest.skip("needs the openssl command to make a test certificate")
-    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    folder = tmp_path_factory.mktemp("tls")
+    cert, key = folder / "cert.pem", folder / "key.pem"
     subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=localhost",
                     "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", str(key), "-out", str(cert)],
                    check=True, capture_output=True)
+    return cert, key
+
+
+@pytest.mark.parametrize("security", ["starttls", "ssl"])
+def test_tls_and_login(engine, certificate, monkeypatch, security):
+    """STARTTLS or implicit TLS with a certificate the client verifies, then AUTH: the password reaches the
+    server only over TLS (the server requires it)."""
+    import ssl
+
+    from aiosmtpd.smtp import AuthResult
+
+    cert, key = certificate
     server_context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     server_context.load_cert_chain(cert, key)
     logins = []
 
     def authenticator(server, session, envelope, mechanism, auth_data):
-        logins.append((auth_data.login, auth_data.password, session.ssl is not None))
+        encrypted = session.ssl is not None or server.transport.get_extra_info("ssl_object") is not None
+        logins.append((auth_data.login, auth_data.password, encrypted))
         return AuthResult(success=auth_data.password == b"hunter2-secret")
 
     recorder = Recorder()
-    controller = Controller(recorder, hostname="127.0.0.1", port=_free_port(), tls_context=server_context,
-                            require_starttls=True, authenticator=authenticator, auth_require_tls=True)
+    tls = ({"tls_context": server_context, "require_starttls": True} if security == "starttls"
+           else {"ssl_context": server_context})
+    # Implicit TLS: the whole connection is encrypted, which aiosmtpd's auth_require_tls (STARTTLS) ignores.
+    controller = Controller(recorder, hostname="127.0.0.1", port=_free_port(), authenticator=authenticator,
+                            auth_require_tls=security == "starttls", **tls)
     controller.start()
     try:
         client_context = ssl.create_default_context(cafile=str(cert))
         monkeypatch.setattr(digests.ssl, "create_default_context", lambda *a, **k: client_context)
         subscribe(engine)
-        settings = smtp_settings(controller.port, smtp_security="starttls", smtp_username="tracker",
+        settings = smtp_settings(controller.port, smtp_security=security, smtp_username="tracker",
                                  smtp_password="hunter2-secret")
         assert send_due(engine, settings, now=NOW).sent == 1
         assert logins == [(b"tracker", b"hunter2-secret", True)] and len(recorder.received) == 1

@@ -102,7 +102,10 @@ def test_unknown_extension_is_refused(tmp_path):
 
 @pytest.fixture
 def filled(sqlite_url):
-    engine = database.get_engine(sqlite_url)
+    return fill_exports(database.get_engine(sqlite_url))
+
+
+def fill_exports(engine):
     with database.session_scope(engine) as db:
         sb1 = make_bill(db, "SB 1", title="=cmd|' /C calc'!A0 artificial intelligence", status="enacted")
         hb2 = make_bill(db, "HB 2", status="in_committee", relevance="adjacent", topics=("biometrics",))
@@ -139,7 +142,7 @@ def test_bills_export_is_exact(filled, tmp_path):
         "2026-08-01T12:00:00+00:00\r\n")
 
 
-@pytest.mark.parametrize("kind, filters, expected", [
+CASES = [
     ("bills", Filters(), 3),
     ("bills", Filters(topic="high-risk"), 2),
     ("bills", Filters(relevance="adjacent"), 1),
@@ -153,11 +156,23 @@ def test_bills_export_is_exact(filled, tmp_path):
     ("federal", Filters(status="signed"), 1),
     ("similar", Filters(), 2),
     ("similar", Filters(relevance="adjacent"), 1),
-])
+]
+
+
+@pytest.mark.parametrize("kind, filters, expected", CASES)
 def test_every_kind_and_filter(filled, kind, filters, expected):
     rows = list(rows_for(filled, kind, filters))
     assert len(rows) == expected
     assert all(len(row) == len(KINDS[kind].columns) for row in rows)
+
+
+def test_every_kind_on_sqlite_and_postgresql(db_url, tmp_path):
+    engine = fill_exports(database.get_engine(db_url))
+    assert [len(list(rows_for(engine, kind, filters))) for kind, filters, _ in CASES] == [n for *_, n in CASES]
+    out = io.StringIO()
+    export(engine, "bills", out, fmt="csv", filters=Filters(state="co"))
+    assert "co-2026A-SB4,co,2026A,SB 4,bill,Artificial intelligence; high-risk,introduced," in out.getvalue()
+    assert export(engine, "changes", tmp_path / "changes.xlsx") == 1
 
 
 def test_filters_a_kind_does_not_take_are_refused(filled):

@@ -60,11 +60,13 @@ CSV_COLUMNS = ("section", "state", "bill_key", "identifier", "title", "old", "ne
 # scraped text in both parts. Tabs and line breaks inside one field become spaces.
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
 _BREAKS = re.compile(r"[\t\r\n\u2028\u2029]+")
+_ESCAPES = re.compile(r"\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)?|[@-Z\\-_])")  # CSI, OSC, others
 
 
 def clean(value: object) -> str:
-    """Scraped text as one clean line: no controls, no terminal escapes, no bidi tricks."""
-    return _BREAKS.sub(" ", _CONTROL.sub("", "" if value is None else str(value))).strip()
+    """Scraped text as one clean line: no terminal escape sequences, no controls, no bidi tricks."""
+    text = _ESCAPES.sub("", "" if value is None else str(value))
+    return _BREAKS.sub(" ", _CONTROL.sub("", text)).strip()
 
 
 def web_url(value: object) -> str:
