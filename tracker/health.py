@@ -30,6 +30,9 @@ class Health:
 
     def line(self) -> str:
         when = lambda value: value.strftime("%Y-%m-%d %H:%M") + "Z" if value else "never"  # noqa: E731
+        if self.last_run is None:
+            return ("never polled; next " + (when(self.next_run) if self.next_run else
+                                             "not scheduled (`tracker run` polls now and keeps the schedule)"))
         text = (f"last run {when(self.last_run)} ({self.last_status or '-'}), last success {when(self.last_success)}, "
                 f"next {when(self.next_run) if self.next_run else 'not scheduled'}")
         if self.failures_in_a_row:
