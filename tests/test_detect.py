@@ -237,3 +237,15 @@ def test_classify_a_csv_for_triage(tmp_path):
     bad.write_text("name\nfoo\n")
     refused = runner.invoke(app, ["classify", str(bad)])
     assert refused.exit_code == 2 and "`title` column" in refused.output
+
+
+def test_an_effective_date_the_abstract_states_makes_a_law_pending(ca_and_co):
+    _detect(ca_and_co, today=date(2026, 12, 1))
+    law = _bill(ca_and_co, "co-2026A-HB1263")  # "Effective January 1, 2027, the act creates requirements ..."
+    assert (law.status, law.effective_dates, law.law_status) == ("enacted", ["2027-01-01"], "pending_effective")
+    assert _bill(ca_and_co, "ca-20252026-AB853").law_status is None  # nothing says when: unknown, not guessed
+    _detect(ca_and_co, today=date(2027, 1, 1))
+    assert _bill(ca_and_co, "co-2026A-HB1263").law_status == "effective"
+    (event,) = _rows(ca_and_co, select(BillEvent).where(BillEvent.bill_id == law.id, BillEvent.kind == "lifecycle",
+                                                        BillEvent.new_value == "effective"))
+    assert event[0].old_value == "pending_effective" and "in effect since 2027-01-01" in event[0].reason

@@ -109,3 +109,12 @@ def test_bad_values_raise_subscription_error(sqlite_url):
     with database.session_scope(database.get_engine(sqlite_url)) as db:
         with pytest.raises(SubscriptionError):
             add_subscriber(db, email="x@example.org", frequency="monthly")
+
+
+def test_relevance_defaults_to_core_unless_following_named_bills(sqlite_url):
+    with database.session_scope(database.get_engine(sqlite_url)) as db:
+        assert add_subscriber(db, email="a@example.org")[0].relevance == ["core"]  # DOMAIN.md §3: others opt in
+        assert add_subscriber(db, email="b@example.org", relevance=["any"])[0].relevance == []
+        assert add_subscriber(db, email="c@example.org", bills=["va-2024-SB487"])[0].relevance == []
+        assert add_subscriber(db, email="d@example.org", relevance=["core,adjacent"])[0].relevance == ["core",
+                                                                                                      "adjacent"]

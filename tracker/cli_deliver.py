@@ -88,14 +88,17 @@ ListOpt = Annotated[list[str] | None, typer.Option(help="Comma-separated or repe
 @subscribe_app.command("add")
 def subscribe_add(email: Annotated[str, typer.Argument(help="Recipient address.")],
                   states: ListOpt = None, topics: ListOpt = None, statuses: ListOpt = None,
-                  relevance: ListOpt = None,
+                  relevance: Annotated[list[str] | None, typer.Option(
+                      help="AI relevance tiers (core, adjacent, incidental, not_ai) or any. Default: core, "
+                           "unless --bills alone is given.")] = None,
                   bills: Annotated[list[str] | None, typer.Option(
                       help="Bill keys to follow on every change (va-2024-SB487), comma-separated.")] = None,
                   federal: Annotated[bool, typer.Option(help="Also federal instruments.")] = False,
                   frequency: Annotated[str, typer.Option(help="daily or weekly.")] = "daily",
                   timezone: Annotated[str, typer.Option(help="IANA time zone for the digest's day.")] = "UTC"
                   ) -> None:
-    """Add a digest subscriber (or replace an existing one's filters). Empty filters match everything."""
+    """Add a digest subscriber (or replace an existing one's filters). Empty filters match everything, except
+    relevance (default core)."""
     from tracker.deliver.subscriptions import SubscriptionError, add_subscriber, describe
 
     try:

@@ -1,7 +1,9 @@
 """Digest subscriptions (`tracker subscribe ...`; the dashboard calls the same functions).
 
 A subscriber names what to hear about: states, topics, statuses, AI relevance tiers, bills by key, and
-federal instruments. Empty filters match everything. Filters are applied to each event with the bill as it
+federal instruments. An empty filter matches everything, except relevance, which defaults to `core` (DOMAIN.md
+§3: adjacent and incidental bills are opt-in; `any` means every tier) unless the subscriber follows named
+bills only. Filters are applied to each event with the bill as it
 is when the digest is built, so a bill that starts matching later (reclassified as AI, a new topic, moved
 into a watched status) is reported from then on; a bill followed by key is reported on every change.
 A new subscriber's cursor starts at the newest stored event: the first digest reports what happened after
@@ -25,6 +27,8 @@ from tracker.vocab import BillStatus
 
 FREQUENCIES = ("daily", "weekly")
 RELEVANCE_TIERS = ("core", "adjacent", "incidental", "not_ai")
+# DOMAIN.md §3: core AI bills alert by default; adjacent and incidental ones are opt-in (`--relevance any`: all).
+DEFAULT_RELEVANCE = ("core",)
 DIGEST_HOUR = 7  # local time at which a day's (or, on Mondays, a week's) digest is due
 # The event tables a digest reads, each followed by its own cursor (the last id delivered).
 EVENT_TABLES = {"status_change": StatusChange, "bill_event": BillEvent, "instrument_change": InstrumentChange,
@@ -62,8 +66,12 @@ def validate(*, email: str, states=None, topics=None, statuses=None, relevance=N
     if bad := [s for s in statuses if s not in known]:
         raise SubscriptionError(f"unknown status {bad}; one of {', '.join(sorted(known))}")
     relevance = [s.lower() for s in _clean_list(relevance)]
-    if bad := [s for s in relevance if s not in RELEVANCE_TIERS]:
-        raise SubscriptionError(f"unknown relevance {bad}; one of {', '.join(RELEVANCE_TIERS)}")
+    if bad := [s for s in relevance if s not in (*RELEVANCE_TIERS, "any")]:
+        raise SubscriptionError(f"unknown relevance {bad}; one of {', '.join(RELEVANCE_TIERS)} or any")
+    if "any" in relevance:
+        relevance = []  # every tier, unclassified bills too
+    elif not relevance and not bills:
+        relevance = list(DEFAULT_RELEVANCE)
     if frequency not in FREQUENCIES:
         raise SubscriptionError(f"frequency is daily or weekly, not {frequency!r}")
     try:

@@ -3,8 +3,8 @@ tracker/detect/pipeline.py applies them to the stored bills and records each new
 
 * Effective dates come from the source where it states them in an action line (VA "Approved by
   Governor-Chapter 678 (effective 7/1/24)", TN "Effective date(s) 7/1/25, 1/1/26", WA "Effective date
-  1/1/2027.", TX "Effective on 9/1/25", "Effective immediately"); a law can have several (one per
-  provision), all kept.
+  1/1/2027.", TX "Effective on 9/1/25", "Effective immediately") or in the act's own abstract (CO
+  "Effective January 1, 2027, the act ..."); a law can have several (one per provision), all kept.
 * Events (delayed, enjoined, amended, repealed, superseded, expired) come from the reviewable seed file
   `tracker/data/law_lifecycle.csv` (the landmark laws of DOMAIN.md §7, each with its source and
   confidence), and are proposed by detection: a later bill of the same state whose title or abstract
@@ -62,6 +62,29 @@ def effective_dates(actions: Iterable[tuple[date | None, str]]) -> list[date]:
                     found.add(value)
         if when is not None and _IMMEDIATELY.search(text or ""):
             found.add(when)
+    return sorted(found)
+
+
+_MONTH_DATE = r"(" + "|".join(_MONTHS) + r")\s+(\d{1,2}),\s+(\d{4})"
+# The act's own date in its abstract, never what "existing law" says: a sentence (or clause after a run
+# of spaces, as CO summaries join paragraphs) that starts "Effective <date>, the act ..." or "On and
+# after <date>, the act ...". A California digest's "This bill would, beginning <date>, ..." dates one
+# provision, not the law (a CA statute takes effect the January after it is chaptered), so it is not read.
+_STATED = re.compile(
+    r"(?:^|[.;:]\s+|\s{2,})(?:Effective|On and after|Beginning|Commencing)\s+" + _MONTH_DATE
+    + r",\s+(?:the|this)\s+act\b", re.IGNORECASE)
+
+
+def stated_effective_dates(abstract: str | None) -> list[date]:
+    """The effective dates an enacted act's abstract states for itself (CO "Effective January 1, 2027,
+    the act creates ..."), sorted, without repeats."""
+    found: set[date] = set()
+    for match in _STATED.finditer(abstract or ""):
+        month, day, year = match.groups()
+        try:
+            found.add(date(int(year), _MONTHS[month.lower()], int(day)))
+        except ValueError:
+            continue
     return sorted(found)
 
 
@@ -192,42 +215,53 @@ def _name(title: str) -> str | None:
 
 def detect_changes(later_key: str, text: str, later_date: date | None, laws: Sequence[KnownLaw],
                    source_url: str | None = None) -> list[Proposal]:
-    """Events a later bill's title/abstract says it makes to earlier laws of its state, for review."""
+    """Events a later bill's title/abstract says it makes to earlier laws of its state, for review. Each
+    place the text names the law is read with the sentence after it ("... enacted Senate Bill 24-205 ...
+    The act repeals and reenacts those provisions"); the strongest event found in any of them wins."""
     proposals = []
     for law in laws:
         if law.key == later_key:
             continue
-        mention = _mentions(text, law)
-        if mention is None:
-            continue
-        window = text[max(0, mention[0] - 300): mention[1] + 400]
+        windows = [_window(text, span) for span in _mentions(text, law)]
         for event, verb in _VERBS:
-            found = verb.search(window)
-            if found:
-                snippet = " ".join(window[max(0, found.start() - 60): found.end() + 80].split())
-                after = None
-                if event == "delayed" and (written := _WRITTEN_DATE.search(window[found.start():])):
-                    after = date(int(written.group(3)), _MONTHS[written.group(1).lower()], int(written.group(2)))
-                proposals.append(Proposal(law.key, LifecycleEvent(
-                    event, later_date, later_key, None, after, "L", source_url,
-                    f"proposed by {later_key} ({event}); confirm or reject with `tracker lifecycle review`",
-                    "detected", "proposed", ({"term": found.group(0), "snippet": snippet},))))
-                break
+            hit = next(((window, found) for window in windows if (found := verb.search(window))), None)
+            if hit is None:
+                continue
+            window, found = hit
+            snippet = " ".join(window[max(0, found.start() - 60): found.end() + 80].split())
+            after = None
+            if event == "delayed" and (written := _WRITTEN_DATE.search(window[found.start():])):
+                after = date(int(written.group(3)), _MONTHS[written.group(1).lower()], int(written.group(2)))
+            proposals.append(Proposal(law.key, LifecycleEvent(
+                event, later_date, later_key, None, after, "L", source_url,
+                f"proposed by {later_key} ({event}); confirm or reject with `tracker lifecycle review`",
+                "detected", "proposed", ({"term": found.group(0), "snippet": snippet},))))
+            break
     return proposals
 
 
-def _mentions(text: str, law: KnownLaw) -> tuple[int, int] | None:
+_SENTENCE_END = re.compile(r"[.!?](?=\s)")
+
+
+def _window(text: str, span: tuple[int, int]) -> str:
+    """The sentence holding the mention and the one after it."""
+    begin = max((m.end() for m in _SENTENCE_END.finditer(text, 0, span[0])), default=0)
+    ends = [m.end() for m in _SENTENCE_END.finditer(text, span[1])][:2]
+    return text[begin: ends[-1] if ends else len(text)]
+
+
+def _mentions(text: str, law: KnownLaw, limit: int = 10) -> list[tuple[int, int]]:
+    """Where the text names the law: by number ("Senate Bill 24-205", "SB 942"), or by short title."""
     letters, number = law.identifier.split(" ", 1)
+    spans = []
     for match in _REFERENCE.finditer(text):
         chamber = match.group("chamber")[0].upper()
         if match.group("number") != number.lstrip("0") or chamber != letters[0]:
             continue
         if match.group("year") and law.year is not None and int(match.group("year")) != law.year % 100:
             continue
-        return match.span()
+        spans.append(match.span())
     name = _name(law.title)
     if name:
-        found = re.search(re.escape(name), text, re.IGNORECASE)
-        if found:
-            return found.span()
-    return None
+        spans += [found.span() for found in re.finditer(re.escape(name), text, re.IGNORECASE)]
+    return sorted(spans)[:limit]
