@@ -276,8 +276,8 @@ def _lifecycle(db: Session, run_id: int | None, touched: set[int], full: bool, t
     from tracker.federal import find_state_bill
 
     laws = {row.id: row for row in db.execute(
-        select(Bill.id, Bill.key, Bill.jurisdiction_id, Bill.identifier, Bill.title, Bill.status, Bill.law_status,
-               Bill.effective_dates, Bill.source_url, LegislativeSession.identifier.label("session"))
+        select(Bill.id, Bill.key, Bill.jurisdiction_id, Bill.identifier, Bill.title, Bill.summary, Bill.status,
+               Bill.law_status, Bill.effective_dates, Bill.source_url, LegislativeSession.identifier.label("session"))
         .join(LegislativeSession).where(Bill.status == "enacted", Bill.ai_relevance.in_(AI_TIERS)))}
     keys = {row.key: row.id for row in laws.values()}
     # Seed rows: the landmark laws' effective dates and events as sourced.
@@ -370,7 +370,8 @@ def _lifecycle(db: Session, run_id: int | None, touched: set[int], full: bool, t
             sourced[bill_id].append((when, text))
     latest = _latest_events(db, "lifecycle", list(laws), skip_prefix="proposed:")
     for bill_id, row in laws.items():
-        dates = sorted(set(lifecycle.effective_dates(sourced[bill_id])) | seed_effective[bill_id])
+        dates = sorted(set(lifecycle.effective_dates(sourced[bill_id])) | seed_effective[bill_id]
+                       | set(lifecycle.stated_effective_dates(row.summary)))
         day = today or local_date(row.jurisdiction_id, now)
         status = lifecycle.law_status(dates, events_by_bill[bill_id], day)
         iso = [d.isoformat() for d in dates]
