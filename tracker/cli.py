@@ -219,6 +219,7 @@ def run(once: Annotated[bool, typer.Option("--once", help="Poll every enabled so
     names = [n for n in settings.enabled_sources if n in REGISTRY and REGISTRY[n].live]
     say(f"Statehouse AI Tracker {__version__}: database {_shown_url(settings.database_url)}; "
         f"sources: {', '.join(names) or 'none'}")
+    _load_seeds()
     failed = _poll(names)
     if failed:
         say(f"{failed} run(s) failed; see `tracker runs --problems`"
@@ -226,6 +227,23 @@ def run(once: Annotated[bool, typer.Option("--once", help="Poll every enabled so
     if once:
         raise typer.Exit(1 if failed else 0)
     _serve_schedule(settings)
+
+
+def _load_seeds() -> None:
+    """The reviewable federal seed (instruments and their links to state laws), so conflicts are known
+    from the first poll; idempotent, a confidence is never raised. The lifecycle seed is read by every
+    detect run."""
+    from tracker.federal import SeedError, load_seed
+
+    try:
+        with database.session_scope(_engine()) as db:
+            result = load_seed(db)
+    except SeedError as exc:
+        say(f"federal seed not loaded: {exc}", err=True)
+        return
+    if result.inserted or result.updated or result.links_inserted or result.links_updated:
+        say(f"federal seed: {result.inserted} instrument(s) added, {result.updated} updated; "
+            f"{result.links_inserted} link(s) added, {result.links_updated} updated")
 
 
 def _shown_url(url: str) -> str:
