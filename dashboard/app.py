@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import hmac
 import sys
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import streamlit as st
@@ -53,8 +53,11 @@ def main() -> None:
     st.set_page_config(page_title="Statehouse AI Tracker", layout="wide")
     if not logged_in():
         st.stop()
-    if AS_OF not in st.session_state:
-        st.session_state[AS_OF] = datetime.now(UTC).date()
+    if AS_OF not in st.session_state:  # `?as_of=2026-08-02` pins the day (shared links, the browser test)
+        try:
+            st.session_state[AS_OF] = date.fromisoformat(st.query_params.get(AS_OF, ""))
+        except ValueError:
+            st.session_state[AS_OF] = datetime.now(UTC).date()
     st.sidebar.date_input("As of", key=AS_OF, help="The day 'yesterday', 'this week' and 'this year' count from.")
     st.navigation(PAGES).run()
 

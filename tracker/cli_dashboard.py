@@ -26,7 +26,7 @@ def dashboard_command(settings: Settings, port: int = DEFAULT_PORT, address: str
     command = [sys.executable, "-m", "streamlit", "run", str(APP), "--server.port", str(port),
                "--server.address", address, "--server.headless", str(headless).lower(),
                "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none",
-               "--global.developmentMode", "false"]
+               "--global.developmentMode", "false", "--client.toolbarMode", "viewer"]
     env = dict(os.environ)
     env["TRACKER_DATABASE_URL"] = settings.database_url
     env["TRACKER_DATA_DIR"] = str(settings.data_dir)

@@ -37,9 +37,17 @@ LINKS = {
 }
 
 
+def _links(values) -> bool:
+    """A column is drawn as links only when every value is one of ours (safe_url or a page path)."""
+    if values.dtype == bool:
+        return True
+    present = [v for v in values if isinstance(v, str) and v]
+    return all(v.startswith(("https://", "http://", "/")) for v in present)
+
+
 def table(frame, *, key: str | None = None, height: int | str = "auto", **kwargs):
     """A read-only table: cells are drawn as text by the grid, never as HTML or Markdown."""
-    config = {name: column for name, column in LINKS.items() if name in frame.columns}
+    config = {name: column for name, column in LINKS.items() if name in frame.columns and _links(frame[name])}
     return st.dataframe(frame, hide_index=True, column_config=config, key=key, height=height, **kwargs)
 
 

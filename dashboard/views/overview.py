@@ -23,7 +23,7 @@ def render() -> None:
         ("AI bills this year", figures["ai_bills_this_year"], f"/bills?year={today.year}"),
         ("Enacted", figures["enacted"], "/bills?status=enacted"),
         ("Vetoed", figures["vetoed"], "/bills?status=vetoed"),
-        ("Moved this week", figures["moved_this_week"], f"/changes?since={week}"),
+        ("Moved this week", figures["moved_this_week"], f"/?since={week}"),
         ("Open conflicts", figures["open_conflicts"], "/conflicts"),
     ]
     for column, (label, value, link) in zip(st.columns(len(cells)), cells, strict=True):
