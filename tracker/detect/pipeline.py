@@ -52,6 +52,7 @@ AI_TIERS = ("core", "adjacent")  # an "AI bill" for events, conflicts and simila
 INDEXED_TIERS = ("core", "adjacent", "incidental")  # what the similarity index holds
 SIMILAR_K = 5  # best matches kept per bill, in other states and in its own
 SIMILAR_MIN_SCORE = 0.2  # below this a "match" shares little more than the words "artificial intelligence"
+_TEXT_FIELDS = {"title", "summary", "new_source"}  # bill_change fields that can change what is compared
 BOILERPLATE_BILLS = 6  # a passage shared among more bills than this is the source's boilerplate
 
 
@@ -119,12 +120,18 @@ def detect(db: Session, *, run_id: int | None = None, bill_ids: Iterable[int] | 
 
 def _classify(db: Session, run_id: int | None, bill_ids: Iterable[int] | None, full: bool,
               overrides_path: Path | None, result: DetectResult, now: datetime) -> set[int]:
-    """Classify what needs it; return the ids of bills whose tier, topics or compared text changed."""
+    """Classify what needs it; return the ids of bills whose tier, topics or compared text changed (an
+    action added to an AI bill changes neither: its similar bills stand)."""
     version = intel_version(overrides_path)
     overrides = load_overrides(overrides_path)
     wanted: set[int] = set(bill_ids or ())
+    retexted: set[int] = set(wanted)  # bills whose compared text (title, abstract) may have changed
     if run_id is not None:
-        wanted.update(db.execute(select(BillChange.bill_id).where(BillChange.run_id == run_id)).scalars())
+        for bill_id, change, fields in db.execute(select(BillChange.bill_id, BillChange.change,
+                                                         BillChange.changed_fields).where(BillChange.run_id == run_id)):
+            wanted.add(bill_id)
+            if change == "insert" or set(fields or ()) & _TEXT_FIELDS:
+                retexted.add(bill_id)
     columns = (Bill.id, Bill.key, Bill.title, Bill.summary, Bill.ai_relevance, Bill.ai_score, Bill.ai_evidence,
                Bill.ai_override, Bill.topics, Bill.obligations, Bill.source_url)
     query = select(*columns).order_by(Bill.id)
@@ -135,7 +142,7 @@ def _classify(db: Session, run_id: int | None, bill_ids: Iterable[int] | None, f
     if not rows:
         return set()
     latest = _latest_events(db, "relevance", [r.id for r in rows])
-    touched: set[int] = set(wanted)
+    touched: set[int] = set(retexted)
     updates, events = [], []
     for row in rows:
         relevance = classify_relevance(row.title, row.summary, None, key=row.key, overrides=overrides)
@@ -284,7 +291,9 @@ def _lifecycle(db: Session, run_id: int | None, touched: set[int], full: bool, t
     seed_effective: dict[int, set[date]] = defaultdict(set)
     wanted_events: dict[str, dict] = {}
     for row in lifecycle.seed_rows(str(seed_path) if seed_path else None):
-        key = find_state_bill(db, row.state, row.session or None, row.bill)
+        if not row.session:
+            continue  # a bill number alone may name another session's bill: never applied to a law
+        key = find_state_bill(db, row.state, row.session, row.bill)
         if key is None:
             continue
         bill_id = keys.get(key) or db.execute(select(Bill.id).where(Bill.key == key)).scalar_one()
