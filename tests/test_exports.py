@@ -59,6 +59,17 @@ def test_neutralize_follows_owasp_and_leaves_other_text_alone():
     assert cell(["-a", "b"]) == "'-a; b"
 
 
+def test_numpy_scalars_are_numbers_not_text():
+    """The dashboard hands over DataFrame records: NumPy ints, floats, booleans and NaN."""
+    np = pytest.importorskip("numpy")
+    assert cell(np.int64(-3)) == -3 and type(cell(np.int64(-3))) is int
+    assert cell(np.float64(-0.25)) == -0.25 and cell(np.float64("nan")) == "" and cell(float("nan")) == ""
+    assert cell(np.bool_(True)) == "true"
+    out = io.StringIO()
+    write_rows([{"n": np.int64(-3), "x": np.float64("nan"), "t": "-3"}], ["n", "x", "t"], out, "csv")
+    assert out.getvalue() == "n,x,t\r\n-3,,'-3\r\n"
+
+
 def test_csv_is_exact_bytes_with_crlf():
     out = io.StringIO()
     rows = [("va-2024-SB487", "=1+1", "Line\nbreak", date(2024, 4, 8), 3, None),

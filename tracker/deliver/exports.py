@@ -16,6 +16,8 @@ from __future__ import annotations
 import csv
 import io
 import json
+import math
+import numbers
 import shutil
 import tempfile
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -44,16 +46,21 @@ def _utc(value: datetime) -> datetime:
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
+_MISSING = ("NAType", "NaTType")  # pandas' missing values, recognised without importing pandas
+
+
 def cell(value: Any) -> str | int | float:
-    """One value as exported: numbers as numbers, everything else as (neutralized) text."""
-    if value is None:
+    """One value as exported: numbers as numbers, everything else as (neutralized) text. NumPy and pandas
+    scalars (a dashboard frame's) count as the numbers, booleans, times and missing values they stand for."""
+    if value is None or type(value).__name__ in _MISSING:
         return ""
-    if isinstance(value, bool):
+    if isinstance(value, bool) or (type(value).__module__ == "numpy" and type(value).__name__ in ("bool", "bool_")):
         return "true" if value else "false"
-    if isinstance(value, int):
-        return value
-    if isinstance(value, float):
-        return round(value, 4)
+    if isinstance(value, numbers.Integral):
+        return int(value)
+    if isinstance(value, numbers.Real):
+        number = float(value)
+        return "" if math.isnan(number) else round(number, 4) if math.isfinite(number) else str(number)
     if isinstance(value, datetime):
         return _utc(value).isoformat()
     if isinstance(value, date):
