@@ -12,6 +12,12 @@ crosswalk to NCSL's categories is written per group: NCSL files AI hiring tools 
 Sector Use" but AI's effect on jobs under "Effect on Labor/Employment", and one topic holds both.
 The groups that matched are kept in the evidence (`Evidence.term` is `topic:group`), so
 `ncsl_categories()` of a TopicResult maps exactly what was found.
+
+Long abstracts (a legislative counsel's digest runs to thousands of characters) would otherwise
+collect every sector they mention in passing. So the abstract's account of existing law is dropped
+("Existing law requires..." up to "This bill would..."), and in an abstract longer than the file's
+`[abstract] long_chars` a sector topic marked `long_abstract = "lead"` counts only in the abstract's
+first sentences (and the title).
 """
 
 from __future__ import annotations
@@ -27,8 +33,10 @@ from pathlib import Path
 from tracker.detect.relevance import Evidence, Trigger, literal_triggers, triggered
 from tracker.detect.relevance import _clean, _snippet  # one field cleaning and one snippet rule for both
 
-CODE_VERSION = "1"
+CODE_VERSION = "2"
 FIELDS = ("title", "abstract", "text")
+_SENTENCE_BREAK = re.compile(r"(?<=[.!?])\s+(?=[(\"“A-Z])")
+_WOULD = re.compile(r"\bwould\b", re.IGNORECASE)
 
 
 class TopicsDataError(ValueError):
@@ -59,6 +67,7 @@ class _Rule:
     groups: tuple[_Group, ...]
     requires: re.Pattern[str] | None  # must also match somewhere in the bill
     unless: tuple[str, ...]  # topics that, when found, take this one's place
+    lead_in_long: bool = False  # in a long abstract, only its lead counts (`long_abstract = "lead"`)
 
 
 class TopicRules:
@@ -73,6 +82,13 @@ class TopicRules:
         self.version = f"topics-{CODE_VERSION}+{hashlib.sha256(text.encode()).hexdigest()[:12]}"
         self.text_min_mentions = int(data.get("text_min_mentions", 2))
         self._vocab = {name: f"(?:{pattern})" for name, pattern in data.get("vocab", {}).items()}
+        abstract = data.get("abstract", {})
+        self.long_abstract_chars = int(abstract.get("long_chars", 0))  # 0: no abstract is long
+        self.lead_sentences = int(abstract.get("lead_sentences", 2))
+        self._existing_law = (self._pattern(abstract["existing_law"], "abstract.existing_law")
+                              if abstract.get("existing_law") else None)
+        self._bill_part = (self._pattern(abstract["bill_part"], "abstract.bill_part")
+                           if abstract.get("bill_part") else None)
         self.topics = tuple(self._rule(entry, "topic") for entry in data.get("topic", []))
         self.obligations = tuple(self._rule(entry, "obligation") for entry in data.get("obligation", []))
         rules = (*self.topics, *self.obligations)
@@ -129,7 +145,46 @@ class TopicRules:
             groups.append(_Group(name, pattern, fields, tuple(spec.get("ncsl", ())),
                                  tuple(spec.get("ncsl_unless", ())), literal_triggers(pattern)))
         requires = self._pattern(entry["requires"], f"{slug}.requires") if entry.get("requires") else None
-        return _Rule(slug, entry.get("label", slug), tuple(groups), requires, tuple(entry.get("unless", ())))
+        long_abstract = entry.get("long_abstract", "all")
+        if long_abstract not in ("all", "lead"):
+            raise TopicsDataError(f"{self.source}: {slug}: long_abstract must be \"all\" or \"lead\"")
+        return _Rule(slug, entry.get("label", slug), tuple(groups), requires, tuple(entry.get("unless", ())),
+                     long_abstract == "lead")
+
+    # -- the abstract ---------------------------------------------------------------------------
+
+    def abstract_parts(self, abstract: str | None) -> tuple[str, str]:
+        """(the abstract without its account of existing law, its lead). A legislative counsel's
+        digest describes the law a bill amends before what the bill does ("Existing law requires
+        the Department of Technology to..."): those sentences are context, not the bill, so they
+        are dropped, up to the next sentence about the bill ("This bill would..."). The lead is the
+        first `lead_sentences` sentences left; it is the whole abstract unless the abstract is longer
+        than `long_chars`. An abstract that is all existing law is kept whole."""
+        if not abstract:
+            return "", ""
+        kept: list[str] = []
+        paragraphs = [p.strip() for p in abstract.splitlines() if p.strip()]
+        first_bill = next((i for i, p in enumerate(paragraphs)
+                           if self._bill_part is not None and self._bill_part.match(p)), 0)
+        # Before the first paragraph about the bill, a paragraph that says nothing the bill "would"
+        # do recounts the law as it stands (a digest that opens "The California AI Transparency Act
+        # requires...").
+        paragraphs = [p for i, p in enumerate(paragraphs) if i >= first_bill or _WOULD.search(p)]
+        for paragraph in paragraphs:
+            in_existing_law = False
+            for sentence in _SENTENCE_BREAK.split(paragraph.strip()):
+                if self._existing_law is not None and self._existing_law.match(sentence):
+                    in_existing_law = True
+                elif in_existing_law and self._bill_part is not None and self._bill_part.match(sentence):
+                    in_existing_law = False
+                if not in_existing_law and sentence:
+                    kept.append(sentence)
+        if not kept:  # all of it reads as existing law: better the whole than nothing
+            kept = [_clean(abstract)]
+        cleaned = _clean(" ".join(kept))
+        if not self.long_abstract_chars or len(_clean(abstract)) <= self.long_abstract_chars:
+            return cleaned, cleaned
+        return cleaned, _clean(" ".join(kept[: self.lead_sentences]))
 
     # -- classifying ----------------------------------------------------------------------------
 
@@ -137,13 +192,17 @@ class TopicRules:
                  prefilter: bool = True) -> TopicResult:
         """`prefilter=False` tries every phrase group on every field (tests use it to prove the
         literal prefilter changes nothing)."""
-        fields = {"title": _clean(title), "abstract": _clean(abstract), "text": _clean(text)}
+        cleaned, lead = self.abstract_parts(abstract)
+        fields = {"title": _clean(title), "abstract": cleaned, "text": _clean(text)}
         lowered = {field: value.lower() for field, value in fields.items()}
+        lead_fields = {**fields, "abstract": lead}
+        lead_lowered = {**lowered, "abstract": lead.lower()}
         whole = " ".join(value for value in fields.values() if value)
         found: dict[str, list[Evidence]] = {}
         for rule in (*self.topics, *self.obligations):
+            where, where_lowered = (lead_fields, lead_lowered) if rule.lead_in_long else (fields, lowered)
             hits = [hit for group in rule.groups
-                    for hit in self._hits(rule.slug, group, fields, lowered, prefilter)]
+                    for hit in self._hits(rule.slug, group, where, where_lowered, prefilter)]
             if hits and (rule.requires is None or rule.requires.search(whole)):
                 found[rule.slug] = hits
         for rule in (*self.topics, *self.obligations):
