@@ -417,8 +417,8 @@ def _bill_filters(states, sessions, statuses, relevance, topic, search, ai_only,
         where.append(func.cast(Bill.topics, _text_type()).like(f'%"{_like(topic)}"%', escape="\\"))
     if search:
         pattern = f"%{_like(search.strip())}%"
-        where.append(or_(Bill.title.like(pattern, escape="\\"), Bill.identifier.like(pattern, escape="\\"),
-                         Bill.key.like(pattern, escape="\\")))
+        where.append(or_(Bill.title.ilike(pattern, escape="\\"), Bill.identifier.ilike(pattern, escape="\\"),
+                         Bill.key.ilike(pattern, escape="\\")))
     return where
 
 

@@ -37,16 +37,22 @@ def render() -> None:
         measure = st.radio("Show", ["AI bills", "Enacted AI laws"], horizontal=True, key="map_measure")
         field = "ai_bills" if measure == "AI bills" else "enacted"
         grid = view["states"].dropna(subset=["col"])
+        pick = alt.selection_point(fields=["state"], name="pick")
         base = alt.Chart(grid).encode(x=alt.X("col:O", axis=None), y=alt.Y("row:O", axis=None))
         tiles = base.mark_rect(stroke="white", strokeWidth=2).encode(
             color=alt.Color(f"{field}:Q", scale=alt.Scale(scheme="blues"), title=measure),
-            tooltip=["state:N", "ai_bills:Q", "enacted:Q"])
+            tooltip=["state:N", "ai_bills:Q", "enacted:Q"]).add_params(pick)
         labels = base.mark_text(fontSize=11).encode(text="state:N")
-        chosen = st.altair_chart((tiles + labels).properties(height=330), key="state_map",
-                                 width="stretch")
-        del chosen
-        st.markdown(" ".join(f"[{s}](/bills?state={s.lower()})" for s in grid.sort_values("state")["state"]
-                             if grid.loc[grid["state"] == s, field].sum() > 0) or "No AI bills stored yet.")
+        event = st.altair_chart((tiles + labels).properties(height=330), key="state_map", width="stretch",
+                                on_select="rerun", selection_mode="pick")
+        chosen = [p.get("state") for p in (event.selection.get("pick") or []) if isinstance(p, dict)] \
+            if event and getattr(event, "selection", None) else []
+        if chosen and chosen[0]:
+            state = str(chosen[0]).lower()
+            st.markdown(f"[Show the AI bills of {state.upper()}](/bills?state={state})")
+        st.caption("Click a state for its bills, or: " + " ".join(
+            f"[{s}](/bills?state={s.lower()})" for s in grid.sort_values("state")["state"]
+            if grid.loc[grid["state"] == s, field].sum() > 0) if (grid[field] > 0).any() else "No AI bills stored yet.")
     with right:
         st.subheader("Status funnel", anchor=False)
         funnel = view["funnel"]
