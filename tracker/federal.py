@@ -669,7 +669,7 @@ def read_cursor(settings, source_id: str, key: str) -> str | None:
     from sqlalchemy.exc import SQLAlchemyError
 
     from tracker.db import get_engine, session_scope
-    from tracker.storage import get_cursor
+    from tracker.rows import get_cursor  # not tracker.storage, which imports this module
 
     try:
         with session_scope(get_engine(settings.database_url)) as db:

@@ -19,7 +19,7 @@ from tracker.db import dumps_json
 from tracker.models import Action, Bill, BillSource, LegislativeSession, StatusChange
 from tracker.normalize.bill import derive_bill, label_of, status_label
 from tracker.scraped import ScrapedAction
-from tracker.storage import (
+from tracker.rows import (
     ACTION_COLUMNS,
     CHUNK,
     _action_rows,

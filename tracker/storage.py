@@ -23,10 +23,9 @@ from __future__ import annotations
 import hashlib
 import re
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
-from itertools import islice
 from typing import Any, NamedTuple
 
 from sqlalchemy import Text, cast, delete, insert, select, update
@@ -34,7 +33,7 @@ from sqlmodel import Session
 
 from tracker.calendar import JURISDICTION_NAMES, session_calendar
 from tracker.db import dumps_json
-from tracker.merge import CursorUpdate, SourceListing, merge_fields, source_fields, source_rank, takes_actions
+from tracker.merge import CursorUpdate, SourceListing, merge_fields, source_fields, takes_actions
 from tracker.models import (
     Action,
     ActionShape,
@@ -48,7 +47,6 @@ from tracker.models import (
     Sponsor,
     StatusChange,
     StatusDisagreement,
-    WriteLock,
 )
 from tracker.normalize.bill import (
     Derived,
@@ -60,7 +58,21 @@ from tracker.normalize.bill import (
     status_label,
 )
 from tracker.normalize.identifiers import IdentifierError, bill_key
-from tracker.normalize.status import StatusResult, status_rank
+from tracker.normalize.status import status_rank
+from tracker.rows import (  # shared with tracker.reclassify; re-exported here
+    ACTION_COLUMNS,
+    CHUNK,  # noqa: F401
+    _action_rows,
+    _bulk_insert,
+    _chunks,
+    best_upstream_status,
+    fingerprint,  # noqa: F401
+    get_cursor,  # noqa: F401
+    status_change_row,
+    status_values,
+    take_write_lock,
+    utc,
+)
 from tracker.scraped import (
     HISTORY_COMPLETE,
     HISTORY_CURRENT_ONLY,
@@ -70,8 +82,6 @@ from tracker.scraped import (
     ScrapedBill,
     ScrapedInstrument,
 )
-
-CHUNK = 5_000  # keeps IN lists and executemany batches a sensible size on both databases
 
 
 @dataclass
@@ -94,56 +104,6 @@ def _insert(model):
     only rows with the same columns, which turned 3,595 bills into ~1,500 statements; Core sends
     every row of a chunk in one executemany."""
     return insert(model.__table__)
-
-
-def _bulk_insert(db: Session, model, rows: list[dict] | list[tuple], columns: tuple[str, ...] | None = None,
-                 converters: dict[str, Callable] | None = None) -> None:
-    """Insert many rows: dicts, or tuples in `columns` order. On SQLite the rows go straight to the
-    driver's executemany, converted by each column type's own SQLAlchemy bind processor (so values
-    are stored exactly as the ORM would store them): SQLAlchemy's per-row statement machinery cost
-    more than the insert itself (benchmarks/README.md). Other databases take the Core insert,
-    which batches rows into multi-VALUES statements."""
-    if not rows:
-        return
-    if columns is None:
-        columns = tuple(rows[0])
-        rows = [tuple(row[name] for name in columns) for row in rows]  # KeyError if a row differs
-    connection = db.connection()
-    table = model.__table__
-    if connection.dialect.name != "sqlite":
-        for chunk in _chunks(rows):
-            connection.execute(insert(table), [dict(zip(columns, row, strict=True)) for row in chunk])
-        return
-    dialect = connection.dialect
-    converters = converters or {}  # our own, for hot columns: same output, without SQLAlchemy's wrapper
-    processors = [(i, processor) for i, name in enumerate(columns)
-                  if (processor := converters.get(name) or table.c[name].type.dialect_impl(dialect)
-                      .bind_processor(dialect))]
-    if processors:
-        prepared = []
-        for row in rows:
-            row = list(row)
-            for i, processor in processors:
-                if row[i] is not None:
-                    row[i] = processor(row[i])
-            prepared.append(tuple(row))
-    else:
-        prepared = rows
-    names = ", ".join(f'"{name}"' for name in columns)
-    connection.exec_driver_sql(f'INSERT INTO "{table.name}" ({names}) VALUES ({", ".join("?" * len(columns))})',
-                               prepared)
-
-
-def _chunks(values: list, size: int = CHUNK) -> Iterator[list]:
-    iterator = iter(values)
-    while chunk := list(islice(iterator, size)):
-        yield chunk
-
-
-def utc(value: datetime) -> datetime:
-    """Every stored time is UTC. SQLite hands back naive datetimes (ours are UTC); an offset given on
-    input is converted, never dropped (review row M5)."""
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 def _day(value: datetime) -> date:
@@ -179,35 +139,6 @@ def ensure_session(db: Session, jurisdiction: str, identifier: str, changed: set
     return row.id
 
 
-def take_write_lock(db: Session, holder: str) -> None:
-    """The first statement of every writing transaction: writers take turns (SQLite's write lock,
-    a PostgreSQL row lock), so what an ingest reads is what it changes (review row H8)."""
-    now = datetime.now(UTC)
-    if not db.execute(update(WriteLock).where(WriteLock.id == 1).values(holder=holder[:200], acquired_at=now)
-                      ).rowcount:
-        db.execute(insert(WriteLock).values(id=1, holder=holder[:200], acquired_at=now))
-
-
-def status_values(status: StatusResult) -> dict:
-    """The bill columns the status engine owns (ingest and reclassify write the same ones)."""
-    return {
-        "status": status.status,
-        "status_date": status.status_date,
-        "status_basis": status.basis,
-        "enacted_how": status.enacted_how,
-        "failed_how": status.failed_how,
-        "carried_over": status.carried_over,
-        "override_possible": status.override_possible,
-        "partial_veto": status.partial_veto,
-        "prefiled": status.prefiled,
-        "incorporated_into": status.incorporated_into,
-    }
-
-
-ACTION_COLUMNS = ("bill_id", "position", "date", "raw_date", "text", "actor", "source_id", "source_classes",
-                  "classes", "facts", "classifier_version", "class_layer")
-
-
 def action_key(when: date | None, raw_date: str, text: str) -> str:
     """A line's identity across fetches: its date and its text (white space collapsed)."""
     stamp = when.isoformat() if when else raw_date
@@ -223,42 +154,12 @@ def _missing(stored_keys: list[str], new_keys: list[str]) -> int:
     return sum((Counter(stored_keys) - Counter(new_keys)).values())
 
 
-def _action_rows(bill_id: int, derived: Derived, sources: list[str]) -> list[tuple]:
-    """Action rows (tuples in ACTION_COLUMNS order; half a million in a big batch, so no dicts),
-    in date order: `sources[i]` is the source of the i-th action given to derive_bill."""
-    return [
-        (bill_id, position, a.date, a.raw_date, a.text, None if a.actor is None else str(a.actor),
-         sources[index], tuple(a.source_classes), c.classes, c.facts, c.version, c.layer)
-        for position, (index, a, c) in enumerate(zip(derived.order, derived.actions, derived.classifications,
-                                                     strict=True))
-    ]
-
-
 def _people_rows(bill: ScrapedBill, bill_id: int) -> tuple[list[dict], list[dict]]:
     sponsors = [{"bill_id": bill_id, "position": i, "name": s.name, "primary": s.primary,
                  "source_person_id": s.source_person_id} for i, s in enumerate(bill.sponsors)]
     versions = [{"bill_id": bill_id, "position": i, "note": v.note, "date": v.date, "url": v.url}
                 for i, v in enumerate(bill.versions)]
     return sponsors, versions
-
-
-def fingerprint(key: str, label: str | None, action_date: date | None, cause: str | None) -> str:
-    """The identity of a status change as an alert: bill, new status, and the action that caused it."""
-    text = f"{key}\x1f{label}\x1f{action_date}\x1f{' '.join((cause or '').split())}"
-    return hashlib.blake2b(text.encode(), digest_size=10).hexdigest()
-
-
-def status_change_row(*, key: str, bill_id: int, run_id: int | None, old_status: str | None,
-                      old_label: str | None, status: StatusResult, cause: str | None, source_id: str,
-                      source_url: str, fetched_at: datetime, first_sighting: bool, now: datetime) -> dict:
-    label = label_of(status)
-    return {
-        "bill_id": bill_id, "run_id": run_id, "old_status": old_status, "new_status": status.status,
-        "old_label": old_label, "new_label": label, "action_date": status.status_date, "cause": cause,
-        "basis": status.basis, "source_id": source_id, "source_url": source_url, "fetched_at": utc(fetched_at),
-        "first_sighting": first_sighting, "fingerprint": fingerprint(key, label, status.status_date, cause),
-        "detected_at": now,
-    }
 
 
 def _collect(items: Iterable[ParsedItem], result: IngestResult, side: _SideItems | None = None
@@ -709,12 +610,6 @@ def _update_changed(db: Session, changed: list, sessions: dict, rows: _Rows, run
         db.execute(update(Bill), chunk)
 
 
-def best_upstream_status(claims: Iterable[tuple[str, str | None]]) -> str | None:
-    """The bill-level status claim of the highest-ranked source that makes one."""
-    ranked = sorted((source_rank(source), claim) for source, claim in claims if claim)
-    return ranked[0][1] if ranked else None
-
-
 def _confirmation(stored, bill: ScrapedBill) -> tuple[int, int | None, datetime, bool]:
     """(source row, bill id if this source is the bill's primary, fetched at, is it a new day).
     Only a new day can make a scheduled action due or end a session."""
@@ -910,11 +805,6 @@ def _set_cursor(db: Session, cursor: CursorUpdate, now: datetime) -> None:
     if not updated.rowcount:
         db.execute(insert(SourceCursor).values(source_id=cursor.source_id, key=cursor.key, value=cursor.value,
                                                updated_at=now))
-
-
-def get_cursor(db: Session, source_id: str, key: str) -> str | None:
-    return db.execute(select(SourceCursor.value).where(SourceCursor.source_id == source_id,
-                                                       SourceCursor.key == key)).scalar_one_or_none()
 
 
 def _source_row(norm: NormalizedBill, bill_id: int, hashes: dict[str, str], keys: list[str],
