@@ -231,7 +231,10 @@ def q_changes(eng: Engine, since: datetime, *, states: tuple[str, ...] = (), ai_
             found = conn.execute(query).all()
             repeats = _repeats(conn, [(r.fingerprint, r.id) for r in found if r.fingerprint])
             for r in found:
-                low = bool(r.cause and LOW_INFORMATION.search(r.cause)) or (r.fingerprint, r.id) in repeats
+                # A move up or down the ladder is never low-information, whatever its wording ("reported
+                # and placed on calendar"); a label-only change caused by printing or a calendar is.
+                low = (bool(r.cause and LOW_INFORMATION.search(r.cause)) and r.old_status == r.new_status) \
+                    or (r.fingerprint, r.id) in repeats
                 if r.first_sighting:
                     what, change = "new bill", f"new: {status_text(r.new_label, r.basis)}"
                     low = low or not _is_ai(r.ai_relevance)

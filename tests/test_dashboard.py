@@ -94,6 +94,13 @@ def dashboard_db(tmp_path_factory):
                             cause="Placed on Calendar", basis="state", source_id="va-lis",
                             source_url="https://legacylis.virginia.gov/cal", fetched_at=FETCHED,
                             fingerprint="calendar-1", detected_at=datetime(2026, 8, 1, 7, tzinfo=UTC)))
+        # A real move whose wording mentions the calendar: never low-information.
+        db.add(StatusChange(bill_id=bills["va-2024-SB385"].id, old_status="in_committee",
+                            new_status="passed_committee", old_label="in_committee", new_label="passed_committee",
+                            action_date=date(2024, 2, 1), cause="Reported from Education and placed on calendar",
+                            basis="state", source_id="va-lis", source_url="https://legacylis.virginia.gov/cal2",
+                            fetched_at=FETCHED, fingerprint="calendar-2",
+                            detected_at=datetime(2026, 8, 1, 7, 30, tzinfo=UTC)))
         eo = instruments["draft:2025-11-eo-state-ai-laws"]
         db.add(Conflict(link_key="t-federal", bill_id=bills["va-2024-HB747"].id, instrument_id=eo.id,
                         relation="named_target", reason="The draft order names high-risk AI acts like this one.",
@@ -191,6 +198,7 @@ def test_landing_page_is_what_changed_since_yesterday_grouped_by_day_and_state(d
     assert sample["dated"] == date(2024, 2, 13)  # the deciding action's day
     # The calendar placement is low-information: left out until asked for.
     assert "Placed on Calendar" not in all_text(at)
+    assert "Reported from Education and placed on calendar" in all_text(at)
     at.toggle(key="changes_low").set_value(True).run()
     assert "Placed on Calendar" in all_text(at)
 
