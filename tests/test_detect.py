@@ -175,10 +175,17 @@ def test_a_later_bill_proposes_a_lifecycle_event_that_a_person_confirms(db_url, 
     get_settings.cache_clear()
     listed = runner.invoke(app, ["lifecycle", "review"])
     assert listed.exit_code == 0 and "superseded" in listed.output and "co-2026A-SB189" in listed.output
-    with database.session_scope(database.get_engine(db_url)) as db:
-        db.get(LawEvent, proposal.id).review_status = "confirmed"
-    _detect(db_url, today=date(2026, 6, 1), lifecycle_seed=empty_seed)
-    assert _bill(db_url, "co-2024-SB205").law_status == "superseded"
+    import tracker.detect.lifecycle as lifecycle_rules
+
+    shipped = lifecycle_rules.seed_rows
+    monkeypatch.setattr(lifecycle_rules, "seed_rows", lambda path=None: shipped(str(empty_seed)))  # for the CLI too
+    confirmed = runner.invoke(app, ["lifecycle", "review", "--confirm", str(proposal.id), "--note", "read the act"])
+    assert confirmed.exit_code == 0 and f"lifecycle event #{proposal.id} confirmed" in confirmed.output
+    assert _bill(db_url, "co-2024-SB205").law_status == "superseded"  # the event dates 2026-05-14: any later day
+    (event,) = _rows(db_url, select(BillEvent).where(BillEvent.kind == "lifecycle", BillEvent.new_value == "superseded"))
+    assert "law superseded by co-2026A-SB189" in event[0].reason
+    again = runner.invoke(app, ["lifecycle", "review", "--confirm", str(proposal.id)])
+    assert again.exit_code == 2 and "no proposed lifecycle event" in again.output
     get_settings.cache_clear()
 
 

@@ -106,9 +106,9 @@ def fill(engine):
                          source_url="javascript:alert(1)"))
         db.add(BillEvent(bill_id=sb1.id, kind="lifecycle", new_value="proposed:delayed", reason="waiting",
                          fingerprint="prop"))
-        db.add(LawEvent(event_key="sb1:delayed", bill_id=sb1.id, event="delayed", event_date=date(2026, 11, 1),
-                        by_reference="va-2026-HB5", effective_after=date(2027, 7, 1), confidence="H", origin="seed",
-                        source_url="https://lis.example.gov/va/HB5"))
+        db.add(BillEvent(bill_id=sb1.id, kind="lifecycle", old_value="pending_effective", new_value="delayed",
+                         reason="law delayed by va-2026-HB5 until 2027-07-01 (2026-11-01, confidence H)",
+                         fingerprint="life-sb1", source_url="https://lis.example.gov/va/HB5"))
         db.add(LawEvent(event_key="sb1:repealed", bill_id=sb1.id, event="repealed", confidence="L",
                         origin="detected", review_status="proposed"))
         instrument = FederalInstrument(key="eo:14179", kind="executive_order", title="Removing Barriers",
@@ -154,7 +154,7 @@ def test_digest_content_headers_and_attachment(engine, smtp):
     assert "- SB 1 (va-2024-SB1): Artificial intelligence; high-risk\n  in_committee -> passed_origin on 2026-11-30" \
         in text
     assert "Source: https://lis.example.gov/va/SB1/history" in text
-    assert "by va-2026-HB5 now effective 2027-07-01" in text
+    assert "pending_effective -> delayed" in text and "law delayed by va-2026-HB5 until 2027-07-01" in text
     rows = attachment_rows(message)
     assert [(r["section"], r["bill_key"]) for r in rows] == [
         ("status", "va-2024-SB1"), ("status", "va-2024-SB2"), ("new", "co-2026A-SB4"), ("conflicts", "co-2026A-SB4"),

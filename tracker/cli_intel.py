@@ -20,7 +20,7 @@ from tracker import db as database
 from tracker.config import get_settings
 from tracker.display import one_line, say, spreadsheet_safe
 from tracker.federal import confidence_label
-from tracker.models import Bill, Conflict, FederalInstrument, LawEvent, SimilarBill
+from tracker.models import Bill, BillEvent, Conflict, FederalInstrument, LawEvent, SimilarBill
 
 lifecycle_app = typer.Typer(help="Enacted laws after enactment: effective, delayed, enjoined, amended, "
                                  "repealed, superseded; and the events proposed for review.",
@@ -250,9 +250,19 @@ def lifecycle_review(confirm: Annotated[int | None, typer.Option(help="Confirm t
         event.review_status, event.reviewed_at = decision, datetime.now(UTC)
         who = getpass.getuser()
         event.note = "; ".join(filter(None, (event.note, f"{decision} by {who}" + (f": {note}" if note else ""))))
+        law_id, kind, before = event.bill_id, event.event, db.get(Bill, event.bill_id).law_status
+        by, source_url = event.by_reference, event.source_url
     say(f"lifecycle event #{event_id} {decision}")
     if found := run_detect(engine, None):
         say(found)
+    if decision == "confirmed":
+        with database.session_scope(engine) as db:
+            law = db.get(Bill, law_id)
+            if law.law_status == before:  # a status change was recorded as the event; otherwise record this
+                db.add(BillEvent(bill_id=law_id, kind="lifecycle", old_value=before, new_value=f"confirmed:{kind}",
+                                 reason=f"{kind} by {by or 'a later act'} confirmed by {who}; law status stays "
+                                        f"{before or 'unknown'}", detail={"law_event": event_id},
+                                 source_url=source_url, fingerprint=f"confirmed:{event_id}"))
 
 
 @lifecycle_app.command("seed")

@@ -1,6 +1,6 @@
 """Email digests: what changed since a subscriber's last delivered digest, from stored event rows only.
 
-Each digest covers, per event table (status_change, bill_event, instrument_change, law_event), the ids
+Each digest covers, per event table (status_change, bill_event, instrument_change), the ids
 after the subscriber's cursor up to the newest at build time. It is rendered once into an outbox row, unique
 per (subscriber, window), with a Message-ID derived from both; the cursor moves to the digest's end only
 after the SMTP server accepted it. So a crash between acceptance and the cursor update re-sends the same
@@ -10,7 +10,9 @@ the next run before any newer digest is built.
 
 Never reported: a status change dated after the subscriber's local today (a scheduled action, DOMAIN.md
 §1.5), a change whose fingerprint an earlier row already had (the same change delivered again), a proposed
-law event that no one confirmed.
+law event that no one confirmed. Law-lifecycle news comes from `bill_event` rows of kind `lifecycle` (a law
+status change naming its cause, or a reviewer's confirmation), never from the `law_event` table itself: a
+proposal confirmed later keeps its old id, and a seed event and the status change it causes are one fact.
 """
 
 from __future__ import annotations
@@ -41,8 +43,9 @@ from tracker.deliver.exports import write_rows
 from tracker.deliver.subscriptions import (EVENT_TABLES, current_window, event_heads, list_subscribers,
                                            local_now, matches, touch_sent)
 from tracker.display import shown_status
-from tracker.models import (Bill, BillEvent, DigestOutbox, FederalInstrument, InstrumentChange, LawEvent,
+from tracker.models import (Bill, BillEvent, DigestOutbox, FederalInstrument, InstrumentChange,
                             ScrapeRun, StatusChange, Subscriber, utcnow)
+from tracker.storage import take_write_lock
 
 log = logging.getLogger(__name__)
 TEMPLATES = Path(__file__).parent / "templates"
@@ -185,20 +188,6 @@ def collect(db: Session, subscriber: Subscriber, settings: Settings, *, now: dat
                          detail=clean(event.reason), source_url=event.source_url)
         item.event, item.detected_at = f"bill_event:{event.id}", _utc_text(event.detected_at)
         item.date = item.detected_at[:10]
-        digest.items.append(item)
-
-    for law in db.execute(select(LawEvent).where(
-            LawEvent.id > start["law_event"], LawEvent.id <= end["law_event"],
-            LawEvent.review_status == "confirmed").order_by(LawEvent.id)).scalars():
-        bill = bill_of(law.bill_id)
-        if not matches(subscriber, bill):
-            continue
-        detail = " ".join(clean(part) for part in (law.by_reference and f"by {law.by_reference}", law.mechanism,
-                                                   law.effective_after and f"now effective {law.effective_after}",
-                                                   law.note) if part)
-        item = bill_item("lifecycle", bill, new=clean(law.event), detail=detail, source_url=law.source_url)
-        item.date = law.event_date.isoformat() if law.event_date else ""
-        item.event, item.detected_at = f"law_event:{law.id}", _utc_text(law.created_at)
         digest.items.append(item)
 
     if subscriber.federal:
@@ -476,6 +465,10 @@ def _send_one(engine, settings, transport, subscriber: Subscriber, now: datetime
         report.skipped += not any(row.window == window for row in unsent)
         return
     with session_scope(engine) as db:
+        # Writers take turns on the write lock (tracker.rows.take_write_lock): holding it while the window's
+        # last ids are read means no writer is mid-transaction, so no event with a lower id commits later
+        # (PostgreSQL hands out ids before commit) and falls behind the cursor.
+        take_write_lock(db, f"digest for subscriber {subscriber.id}")
         fresh = db.get(Subscriber, subscriber.id)
         digest = collect(db, fresh, settings, now=now, window=window)
         message = build_message(digest, settings, now=now)
