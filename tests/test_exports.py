@@ -167,6 +167,8 @@ CASES = [
     ("federal", Filters(status="signed"), 1),
     ("similar", Filters(), 2),
     ("similar", Filters(relevance="adjacent"), 1),
+    ("similar", Filters(min_score=0.6), 1),  # only pairs above the threshold
+    ("similar", Filters(min_score=0.5), 2),
 ]
 
 

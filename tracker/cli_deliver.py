@@ -41,13 +41,14 @@ SinceOpt = Annotated[datetime | None, typer.Option(help="Only rows changed on or
 BomOpt = Annotated[bool, typer.Option("--bom", help="CSV: start with a UTF-8 byte-order mark (for Excel).")]
 
 
-def _export(kind: str, output: Path, state, topic, status, relevance, since, bom: bool) -> None:
+def _export(kind: str, output: Path, state, topic, status, relevance, since, bom: bool,
+            min_score: float | None = None) -> None:
     from tracker.deliver.exports import Filters, export, format_of
 
     try:
         format_of(output)
         filters = Filters(state=state, topic=topic, status=status, relevance=relevance,
-                          since=since.replace(tzinfo=since.tzinfo or UTC) if since else None)
+                          since=since.replace(tzinfo=since.tzinfo or UTC) if since else None, min_score=min_score)
         started = datetime.now(UTC)
         count = export(_engine(), kind, output, filters=filters, bom=bom)
     except ValueError as exc:
@@ -58,7 +59,16 @@ def _export(kind: str, output: Path, state, topic, status, relevance, since, bom
 
 
 def _export_command(kind: str, summary: str, with_bill_filters: bool = True):
-    if with_bill_filters:
+    if kind == "similar":
+        from tracker.detect.similar import PAIRS_MIN_SCORE
+
+        def command(output: OutOpt, state: StateOpt = None, topic: TopicOpt = None, status: StatusOpt = None,
+                    relevance: RelevanceOpt = None, since: SinceOpt = None, bom: BomOpt = False,
+                    min_score: Annotated[float, typer.Option(help="Only pairs scoring at least this (0..1); "
+                                                                  "below 0.5 most share a subject, not a text.")
+                                         ] = PAIRS_MIN_SCORE) -> None:
+            _export(kind, output, state, topic, status, relevance, since, bom, min_score)
+    elif with_bill_filters:
         def command(output: OutOpt, state: StateOpt = None, topic: TopicOpt = None, status: StatusOpt = None,
                     relevance: RelevanceOpt = None, since: SinceOpt = None, bom: BomOpt = False) -> None:
             _export(kind, output, state, topic, status, relevance, since, bom)

@@ -167,6 +167,7 @@ class Filters:
     status: str | None = None
     relevance: str | None = None
     since: datetime | date | None = None
+    min_score: float | None = None  # similar: only pairs scoring at least this
 
 
 @dataclass(frozen=True)
@@ -268,6 +269,8 @@ def _similar(filters: Filters):
              .order_by(Bill.key, SimilarBill.score.desc(), other.key))
     if since := _since(filters.since):
         query = query.where(SimilarBill.computed_at >= since)
+    if filters.min_score is not None:
+        query = query.where(SimilarBill.score >= filters.min_score)
     return _bill_filters(query, Bill, filters)
 
 
@@ -296,7 +299,8 @@ KINDS: dict[str, ExportKind] = {kind.name: kind for kind in (
                _federal, frozenset({"status", "since"}), "federal instruments (--status: instrument status)"),
     ExportKind("similar", ("bill_key", "similar_key", "score", "basis", "version", "computed_at", "title",
                            "similar_title"),
-               _similar, _BILL_FILTERS, "each bill's most similar bills (filters apply to the first bill)"),
+               _similar, _BILL_FILTERS | {"min_score"},
+               "each bill's most similar bills scoring at least --min-score (filters apply to the first bill)"),
 )}
 
 
