@@ -39,18 +39,34 @@ def start_dashboard_process(settings: Settings, port: int = DEFAULT_PORT, addres
     """Start the dashboard as a child process (for `tracker run`); the caller terminates it on exit."""
     database.upgrade(settings.database_url)
     command, env = dashboard_command(settings, port, address)
-    return subprocess.Popen(command, env=env, cwd=str(APP.parents[1]), **popen)
+    # The caller's working directory: a relative SQLite URL, `.env` and `.streamlit/secrets.toml` are
+    # found where the command was started, as for every other command.
+    return subprocess.Popen(command, env=env, **popen)
 
 
 def dashboard(port: Annotated[int, typer.Option(help="Port to serve on.")] = DEFAULT_PORT,
               address: Annotated[str, typer.Option(help="Address to bind (0.0.0.0 for a team server: set a "
                                                         "password first, see README).")] = "127.0.0.1") -> None:
     """Open the dashboard (What changed, Overview, Bills, Conflicts, Federal, Sources, Export)."""
+    import signal
+
     settings = get_settings()
     say(f"dashboard: http://{address}:{port}/  (Ctrl-C to stop)")
     process = start_dashboard_process(settings, port, address)
-    try:
-        raise typer.Exit(process.wait())
-    except KeyboardInterrupt:
+
+    def stop(signum, _frame):  # SIGTERM to us stops the dashboard too: no orphaned server
         process.terminate()
-        process.wait(timeout=10)
+
+    signal.signal(signal.SIGTERM, stop)
+    try:
+        code = process.wait()
+    except KeyboardInterrupt:
+        code = 0
+    finally:
+        if process.poll() is None:
+            process.terminate()
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+    raise typer.Exit(0 if code in (0, -signal.SIGTERM) else code)
