@@ -118,3 +118,37 @@ def test_relevance_defaults_to_core_unless_following_named_bills(sqlite_url):
         assert add_subscriber(db, email="c@example.org", bills=["va-2024-SB487"])[0].relevance == []
         assert add_subscriber(db, email="d@example.org", relevance=["core,adjacent"])[0].relevance == ["core",
                                                                                                       "adjacent"]
+
+
+def test_the_one_click_unsubscribe_endpoint(sqlite_url):
+    """RFC 8058 against a real server on 127.0.0.1: POST pauses, GET only shows a button, unknown is 404."""
+    import threading
+
+    import httpx
+
+    from tracker.deliver.unsubscribe import make_unsubscribe_server
+
+    engine = database.get_engine(sqlite_url)
+    with database.session_scope(engine) as db:
+        token = add_subscriber(db, email="one@example.org")[0].token
+    server = make_unsubscribe_server(engine, port=0)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    base = f"http://127.0.0.1:{server.server_port}/unsubscribe"
+    try:
+        page = httpx.get(base, params={"token": token})
+        assert page.status_code == 200 and 'method="post"' in page.text
+        with database.session_scope(engine) as db:
+            assert not find_subscriber(db, "one@example.org").paused  # a link scanner's GET changes nothing
+        hostile = httpx.get(base, params={"token": '"><script>alert(1)</script>'})
+        assert hostile.status_code == 200 and "<script>" not in hostile.text  # escaped into the form
+        done = httpx.post(base, params={"token": token}, content="List-Unsubscribe=One-Click",
+                          headers={"Content-Type": "application/x-www-form-urlencoded"})
+        assert done.status_code == 200 and "no more digests" in done.text
+        with database.session_scope(engine) as db:
+            assert find_subscriber(db, "one@example.org").paused
+        assert httpx.post(base, params={"token": "no-such-token"}).status_code == 404
+        assert httpx.get(base).status_code == 404 and httpx.get(base.replace("unsubscribe", "x")).status_code == 404
+    finally:
+        server.shutdown()
+        server.server_close()

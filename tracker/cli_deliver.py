@@ -22,6 +22,23 @@ def register(app: typer.Typer) -> None:
     app.add_typer(export_app, name="export")
     app.add_typer(subscribe_app, name="subscribe")
     app.add_typer(digest_app, name="digest")
+    app.command("unsubscribe-server")(unsubscribe_server)
+
+
+def unsubscribe_server(host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+                       port: Annotated[int, typer.Option(help="Port to listen on.")] = 8502) -> None:
+    """Answer the digests' one-click List-Unsubscribe links (RFC 8058): POST /unsubscribe?token=... pauses
+    that subscriber; GET shows a button. Route /unsubscribe of TRACKER_DASHBOARD_URL here."""
+    from tracker.deliver.unsubscribe import make_unsubscribe_server
+
+    server = make_unsubscribe_server(_engine(), host, port)
+    say(f"unsubscribe endpoint on http://{host}:{server.server_port}/unsubscribe; Ctrl-C to stop")
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
 
 
 def _engine():
