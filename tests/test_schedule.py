@@ -71,3 +71,84 @@ def test_out_of_session_a_state_source_polls_once_a_day(settings, monkeypatch):
     monkeypatch.setattr(schedule, "in_session", lambda jurisdiction, today: False)
     monkeypatch.setattr(schedule, "last_success", lambda engine, source_id: datetime.now(UTC) - timedelta(hours=3))
     assert poll_job("va-lis") == ["va-lis: out of session; not due"]
+
+
+# --- The main job in a real process: starts, polls, schedules, stops cleanly on SIGTERM ------------------
+
+def _serve(tmp_path, *args: str):
+    """`tracker ARGS` in a child process (signals need a real one), on its own database, replaying an empty
+    folder so nothing reaches the network; returns the process once the scheduler is running."""
+    import os
+    import subprocess
+    import sys
+
+    (tmp_path / "replay").mkdir()
+    (tmp_path / "replay" / "replay_manifest.toml").write_text("")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TRACKER_")}
+    env.update(TRACKER_DATABASE_URL=f"sqlite:///{tmp_path / 'tracker.db'}", TRACKER_DATA_DIR=str(tmp_path / "data"),
+               TRACKER_SOURCES="ct-ftp", TRACKER_HTTP_REQUESTS_PER_MINUTE="100000")
+    process = subprocess.Popen([sys.executable, "-m", "tracker.cli", *args, "--replay", str(tmp_path / "replay")],
+                               env=env, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    lines = []
+    for line in process.stdout:  # blocks until the child prints; the child needs no clock to get here
+        lines.append(line)
+        if line.startswith("scheduler running"):
+            return process, lines
+    raise AssertionError("".join(lines))
+
+
+@pytest.mark.parametrize("command", [["schedule"], ["run", "--no-dashboard"]])
+def test_the_scheduler_process_starts_and_stops_cleanly_on_sigterm(tmp_path, command):
+    import signal
+
+    process, lines = _serve(tmp_path, *command)
+    process.send_signal(signal.SIGTERM)
+    rest, _ = process.communicate(timeout=60)
+    output = "".join(lines) + rest
+    assert process.returncode == 0, output
+    assert "poll:ct-ftp" in output and "stopping (SIGTERM)" in output and output.rstrip().endswith("stopped")
+    if command[0] == "run":  # the first poll happened, and said what it did (offline: no recording)
+        assert "ct-ftp: failed" in output and "no recording for ftp://ftp.cga.ct.gov" in output
+    assert "Traceback" not in output
+
+
+def test_run_starts_the_dashboard_and_stops_it_with_the_scheduler(settings, monkeypatch):
+    import tracker.cli as cli
+    import tracker.cli_dashboard as cli_dashboard
+
+    started = []
+
+    class FakeProcess:
+        terminated = False
+
+        def poll(self):
+            return 0 if self.terminated else None
+
+        def terminate(self):
+            self.terminated = True
+
+        def wait(self, timeout=None):
+            return 0
+
+    processes = []
+
+    def start(settings, port, address):
+        started.append((port, address))
+        processes.append(FakeProcess())
+        return processes[-1]
+
+    monkeypatch.setattr(cli_dashboard, "start_dashboard_process", start)
+    served = []
+    monkeypatch.setattr(cli, "_serve_schedule", lambda settings: served.append(started[-1]))
+    monkeypatch.setenv("TRACKER_SOURCES", "")
+    from tracker.config import get_settings
+
+    get_settings.cache_clear()
+    monkeypatch.setattr(cli, "_poll", lambda names: 0)
+    from typer.testing import CliRunner
+
+    result = CliRunner().invoke(cli.app, ["run", "--port", "8600"])
+    assert result.exit_code == 0, result.output
+    assert "dashboard: http://127.0.0.1:8600/" in result.output
+    assert started == [(8600, "127.0.0.1")] and served == [(8600, "127.0.0.1")]
+    assert processes[0].terminated  # stopped with the scheduler

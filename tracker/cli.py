@@ -13,7 +13,6 @@ import typer
 from sqlalchemy import func, select
 
 from scrapers import REGISTRY, get_source
-from scrapers.base import Batch, ItemProblem, SourceFormatError
 from tracker import __version__, cli_intel
 from tracker import db as database
 from tracker.cli_deliver import register as register_deliver
@@ -22,7 +21,7 @@ from tracker.config import get_settings
 from tracker.display import json_line, one_line, say, shown_status
 from tracker.models import Bill, RunProblem, ScrapeRun, StatusChange
 from tracker.normalize.bill import normalize_bill
-from tracker.scraped import ScrapedInstrument, fail_if_nothing_read
+from tracker.scraped import Batch, ItemProblem, ScrapedInstrument, SourceFormatError, fail_if_nothing_read
 
 app = typer.Typer(help="Statehouse AI Tracker: what changed in US AI legislation.", no_args_is_help=True,
                   pretty_exceptions_enable=False)
@@ -210,23 +209,54 @@ def scrape(source: Annotated[list[str] | None, typer.Argument(
 
 @app.command()
 def run(once: Annotated[bool, typer.Option("--once", help="Poll every enabled source once and exit.")] = False,
-        replay: ReplayOpt = None) -> None:
-    """The main job: apply migrations, poll every enabled source once, then keep polling on the schedule
-    (`tracker schedule`) until Ctrl-C or SIGTERM."""
+        replay: ReplayOpt = None,
+        dashboard: Annotated[bool, typer.Option(help="Serve the dashboard while the schedule runs.")] = True,
+        port: Annotated[int, typer.Option(help="The dashboard's port (on 127.0.0.1).")] = 8501) -> None:
+    """The main job: apply migrations, start the dashboard, poll every enabled source once, then keep
+    polling on the schedule (`tracker schedule`) until Ctrl-C or SIGTERM, which stop both cleanly."""
     _use_replay(replay)
     settings = get_settings()
     _migrate()
     names = [n for n in settings.enabled_sources if n in REGISTRY and REGISTRY[n].live]
     say(f"Statehouse AI Tracker {__version__}: database {_shown_url(settings.database_url)}; "
         f"sources: {', '.join(names) or 'none'}")
-    _load_seeds()
-    failed = _poll(names)
-    if failed:
-        say(f"{failed} run(s) failed; see `tracker runs --problems`"
-            + ("" if replay or settings.replay_dir else "; offline? `tracker run --replay ../shared`"), err=True)
-    if once:
-        raise typer.Exit(1 if failed else 0)
-    _serve_schedule(settings)
+    server = _start_dashboard(settings, port) if dashboard and not once else None
+    try:
+        _load_seeds()
+        failed = _poll(names)
+        if failed:
+            say(f"{failed} run(s) failed; see `tracker runs --problems`"
+                + ("" if replay or settings.replay_dir else "; offline? `tracker run --replay ../shared`")
+                + (f"; the dashboard's Sources page: http://127.0.0.1:{port}/" if server else ""), err=True)
+        if once:
+            raise typer.Exit(1 if failed else 0)
+        _serve_schedule(settings)
+    finally:
+        _stop_dashboard(server)
+
+
+def _start_dashboard(settings, port: int):
+    """The dashboard as a child process (tracker.cli_dashboard), or None if it cannot start: the
+    scheduler runs without it."""
+    try:
+        from tracker.cli_dashboard import start_dashboard_process
+
+        process = start_dashboard_process(settings, port, "127.0.0.1")
+    except Exception as exc:  # noqa: BLE001 - no Streamlit, a bad port: poll anyway
+        say(f"dashboard not started ({type(exc).__name__}: {exc}); polling without it", err=True)
+        return None
+    say(f"dashboard: http://127.0.0.1:{port}/ (`tracker run --no-dashboard` to run without it)")
+    return process
+
+
+def _stop_dashboard(process) -> None:
+    if process is None or process.poll() is not None:
+        return
+    process.terminate()
+    try:
+        process.wait(timeout=10)
+    except Exception:  # noqa: BLE001 - it would not stop: make it
+        process.kill()
 
 
 def _load_seeds() -> None:
@@ -253,26 +283,39 @@ def _shown_url(url: str) -> str:
 
 
 def _serve_schedule(settings) -> None:
-    """Run the scheduler in this process until Ctrl-C or SIGTERM, then stop it cleanly."""
+    """Run the scheduler in this process until Ctrl-C or SIGTERM, then stop it cleanly: running polls
+    finish, nothing is left half-stored. Prints what each scheduled poll did."""
     import signal
+    import threading
+
+    from apscheduler.events import EVENT_JOB_EXECUTED
 
     from tracker.schedule import build_scheduler
 
-    scheduler = build_scheduler(settings, blocking=True)
+    scheduler = build_scheduler(settings, blocking=False)
+    stopping = threading.Event()
 
     def stop(signum, _frame):
-        say(f"stopping (signal {signum}); running polls finish first")
-        scheduler.shutdown(wait=True)
+        say(f"stopping ({signal.Signals(signum).name}); running polls finish first")
+        stopping.set()
 
-    signal.signal(signal.SIGTERM, stop)
-    scheduler.start(paused=True)
-    for job in scheduler.get_jobs():
-        say(f"  {job.id:28} next {job.next_run_time:%Y-%m-%d %H:%M %Z}")
-    say("scheduler running; Ctrl-C to stop")
+    def report(event) -> None:
+        for line in event.retval if isinstance(event.retval, list) else [event.retval] if event.retval else []:
+            say(str(line))
+
+    previous = {signum: signal.signal(signum, stop) for signum in (signal.SIGTERM, signal.SIGINT)}
+    scheduler.add_listener(report, EVENT_JOB_EXECUTED)
+    scheduler.start()
     try:
-        scheduler.resume()
-    except (KeyboardInterrupt, SystemExit):
+        for job in scheduler.get_jobs():
+            say(f"  {job.id:28} next {job.next_run_time:%Y-%m-%d %H:%M %Z}")
+        say("scheduler running; Ctrl-C or SIGTERM to stop")
+        stopping.wait()
+    finally:
         scheduler.shutdown(wait=True)
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+        say("stopped")
 
 
 @app.command()
