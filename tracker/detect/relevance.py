@@ -174,16 +174,22 @@ class _Hit:
     evidence: Evidence
 
 
+def read_rules_file(text: str, source: str, prefix: str, error: type[ValueError]) -> tuple[dict, str]:
+    """A rule file's TOML and its version: `prefix` (the code's own version) and the file's content hash, so
+    any edit of the file makes every stored result stale. A malformed file raises `error` naming it."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise error(f"{source}: {exc}") from exc
+    return data, f"{prefix}+{hashlib.sha256(text.encode()).hexdigest()[:12]}"
+
+
 class RelevanceRules:
     """The vocabulary file, compiled: one regex for every term, one for every trap, the tier rules."""
 
     def __init__(self, text: str, *, source: str = "ai_relevance.toml"):
-        try:
-            data = tomllib.loads(text)
-        except tomllib.TOMLDecodeError as exc:
-            raise RelevanceDataError(f"{source}: {exc}") from exc
+        data, self.version = read_rules_file(text, source, f"relevance-{CODE_VERSION}", RelevanceDataError)
         self.source = source
-        self.version = f"relevance-{CODE_VERSION}+{hashlib.sha256(text.encode()).hexdigest()[:12]}"
         self.field_weights = {f: float(data.get("fields", {}).get(f, 0.0)) for f in FIELDS}
         rules = data.get("rules", {})
         self.text_core_mentions = int(rules.get("text_core_mentions", 3))

@@ -22,15 +22,13 @@ first sentences (and the title).
 
 from __future__ import annotations
 
-import hashlib
 import re
-import tomllib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
-from tracker.detect.relevance import Evidence, Trigger, literal_triggers, triggered
+from tracker.detect.relevance import Evidence, Trigger, literal_triggers, read_rules_file, triggered
 from tracker.detect.relevance import _clean, _snippet  # one field cleaning and one snippet rule for both
 
 CODE_VERSION = "2"
@@ -74,12 +72,8 @@ class TopicRules:
     """The topics file, compiled."""
 
     def __init__(self, text: str, *, source: str = "topics.toml"):
-        try:
-            data = tomllib.loads(text)
-        except tomllib.TOMLDecodeError as exc:
-            raise TopicsDataError(f"{source}: {exc}") from exc
+        data, self.version = read_rules_file(text, source, f"topics-{CODE_VERSION}", TopicsDataError)
         self.source = source
-        self.version = f"topics-{CODE_VERSION}+{hashlib.sha256(text.encode()).hexdigest()[:12]}"
         self.text_min_mentions = int(data.get("text_min_mentions", 2))
         self._vocab = {name: f"(?:{pattern})" for name, pattern in data.get("vocab", {}).items()}
         abstract = data.get("abstract", {})
