@@ -139,7 +139,7 @@ def test_run_starts_the_dashboard_and_stops_it_with_the_scheduler(settings, monk
 
     monkeypatch.setattr(cli_dashboard, "start_dashboard_process", start)
     served = []
-    monkeypatch.setattr(cli, "_serve_schedule", lambda settings: served.append(started[-1]))
+    monkeypatch.setattr(cli, "_serve_schedule", lambda settings, polled: served.append((*started[-1], polled)))
     monkeypatch.setenv("TRACKER_SOURCES", "")
     from tracker.config import get_settings
 
@@ -150,5 +150,14 @@ def test_run_starts_the_dashboard_and_stops_it_with_the_scheduler(settings, monk
     result = CliRunner().invoke(cli.app, ["run", "--port", "8600"])
     assert result.exit_code == 0, result.output
     assert "dashboard: http://127.0.0.1:8600/" in result.output
-    assert started == [(8600, "127.0.0.1")] and served == [(8600, "127.0.0.1")]
+    assert started == [(8600, "127.0.0.1")] and served == [(8600, "127.0.0.1", True)]
     assert processes[0].terminated  # stopped with the scheduler
+
+
+def test_after_the_first_poll_of_tracker_run_each_job_waits_one_cadence(settings):
+    quiet = settings.model_copy(update={"schedule_jitter_seconds": 0})
+    soon = {s.source_id: s.trigger.get_next_fire_time(None, NOW) for s in job_specs(quiet, NOW)}
+    later = {s.source_id: s.trigger.get_next_fire_time(None, NOW) for s in job_specs(quiet, NOW, polled=True)}
+    assert soon["va-lis"] == NOW + timedelta(minutes=1)  # `tracker schedule` alone: poll soon
+    assert later["va-lis"] == NOW + timedelta(hours=4)  # `tracker run` polled just now
+    assert later["federal-register"] == soon["federal-register"]  # on its crontab either way

@@ -230,7 +230,7 @@ def run(once: Annotated[bool, typer.Option("--once", help="Poll every enabled so
                 + (f"; the dashboard's Sources page: http://127.0.0.1:{port}/" if server else ""), err=True)
         if once:
             raise typer.Exit(1 if failed else 0)
-        _serve_schedule(settings)
+        _serve_schedule(settings, polled=True)
     finally:
         _stop_dashboard(server)
 
@@ -282,7 +282,7 @@ def _shown_url(url: str) -> str:
     return make_url(url).render_as_string(hide_password=True)
 
 
-def _serve_schedule(settings) -> None:
+def _serve_schedule(settings, polled: bool = False) -> None:
     """Run the scheduler in this process until Ctrl-C or SIGTERM, then stop it cleanly: running polls
     finish, nothing is left half-stored. Prints what each scheduled poll did."""
     import signal
@@ -292,7 +292,7 @@ def _serve_schedule(settings) -> None:
 
     from tracker.schedule import build_scheduler
 
-    scheduler = build_scheduler(settings, blocking=False)
+    scheduler = build_scheduler(settings, blocking=False, polled=polled)
     stopping = threading.Event()
 
     def stop(signum, _frame):

@@ -83,8 +83,10 @@ def crontab(expression: str, jitter: int) -> CronTrigger:
                        timezone=UTC)
 
 
-def job_specs(settings: Settings, now: datetime | None = None) -> list[JobSpec]:
-    """One job per enabled live source."""
+def job_specs(settings: Settings, now: datetime | None = None, *, polled: bool = False) -> list[JobSpec]:
+    """One job per enabled live source. Each first polls a minute from `now`, or, when every source was
+    just polled (`polled`: `tracker run` polls once before it schedules), one cadence from now: a
+    LegiScan poll a minute after the last would only spend its budget."""
     now = now or datetime.now(UTC)
     specs = []
     for source_id in settings.enabled_sources:
@@ -95,7 +97,7 @@ def job_specs(settings: Settings, now: datetime | None = None) -> list[JobSpec]:
         if source_id == "federal-register":
             trigger: BaseTrigger = crontab(settings.schedule_federal_register_cron, settings.schedule_jitter_seconds)
         else:
-            trigger = IntervalTrigger(seconds=int(cadence.total_seconds()), start_date=now + timedelta(minutes=1),
+            trigger = IntervalTrigger(seconds=int(cadence.total_seconds()), start_date=now + (cadence if polled else timedelta(minutes=1)),
                                       jitter=settings.schedule_jitter_seconds, timezone=UTC)
         specs.append(JobSpec(f"poll:{source_id}", source_id, trigger, _grace(cadence), cadence))
     return specs
@@ -129,13 +131,14 @@ def last_success(engine, source_id: str) -> datetime | None:
     return found if found is None or found.tzinfo else found.replace(tzinfo=UTC)
 
 
-def build_scheduler(settings: Settings, *, blocking: bool = True, now: datetime | None = None):
+def build_scheduler(settings: Settings, *, blocking: bool = True, now: datetime | None = None,
+                    polled: bool = False):
     """The scheduler with every job, stored in the project's database. Not started."""
     engine = get_engine(settings.database_url)
     scheduler_class = BlockingScheduler if blocking else BackgroundScheduler
     scheduler = scheduler_class(jobstores={"default": SQLAlchemyJobStore(engine=engine, tablename=JOBS_TABLE)},
                                 job_defaults={"coalesce": True, "max_instances": 1}, timezone=UTC)
-    for spec in job_specs(settings, now):
+    for spec in job_specs(settings, now, polled=polled):
         scheduler.add_job("tracker.schedule:poll_job", trigger=spec.trigger, args=[spec.source_id], id=spec.id,
                           name=f"poll {spec.source_id}", replace_existing=True,
                           misfire_grace_time=spec.misfire_grace_time, coalesce=True, max_instances=1)
