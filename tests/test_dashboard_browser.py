@@ -16,16 +16,33 @@ from tests.test_dashboard import dashboard_db  # noqa: F401  (the module's seede
 from tracker.config import Settings
 
 CHROMIUM = Path("/usr/bin/chromium")
-PAGES = [  # url path, text the page must show
-    ("", "What changed"),  # the landing page is the root
-    ("overview", "AI bills by state"),
-    ("bills", "AI bills (relevance core or adjacent) match"),
-    ("bills?bill=va-2024-HB747", "Action timeline"),
-    ("conflicts", "state-federal conflict(s)"),
-    ("federal", "of low confidence, marked [LOW]"),
-    ("sources", "Notes from each source's latest run"),
-    ("export", "Download CSV"),
+PAGES = [  # sidebar label (None: opened by its URL), url path, text the page must show, screenshot name
+    (None, "", "What changed", "changes"),
+    ("Overview", "overview", "AI bills by state", "overview"),
+    ("Bills", "bills", "AI bills (relevance core or adjacent) match", "bills"),
+    ("Conflicts", "conflicts", "state-federal conflict(s)", "conflicts"),
+    ("Federal", "federal", "of low confidence, marked [LOW]", "federal"),
+    ("Sources", "sources", "Notes from each source's latest run", "sources"),
+    ("Export", "export", "Download CSV", "export"),
+    (None, "bills?bill=va-2024-HB747", "Action timeline", "bills-bill"),
 ]
+
+
+BUSY = "[data-testid='stStatusWidget'], [data-testid='stSkeleton'], [data-testid='stAppRunningIcon']"
+
+
+def settle(page, timeout: float = 20.0) -> None:
+    """Wait until the script run is over and every element is drawn: nothing busy twice in a row,
+    each table's canvas and each chart's drawing present."""
+    deadline = time.monotonic() + timeout
+    quiet = 0
+    while time.monotonic() < deadline and quiet < 2:
+        drawn = (page.locator("[data-testid='stDataFrame']:visible canvas").count()  # tables in other tabs
+                 >= page.locator("[data-testid='stDataFrame']:visible").count()  # draw when shown
+                 and page.locator(".vega-embed canvas, .vega-embed svg").count()
+                 >= page.locator(".vega-embed").count())
+        quiet = quiet + 1 if drawn and not page.locator(BUSY).count() else 0
+        page.wait_for_timeout(250)
 
 
 def _free_port() -> int:
@@ -69,16 +86,16 @@ def test_every_page_renders_in_a_real_browser(server, tmp_path):
         page = browser.new_page(viewport={"width": 1400, "height": 1000})
         alerts: list[str] = []
         page.on("dialog", lambda dialog: (alerts.append(dialog.message), dialog.dismiss()))
-        for path, expected in PAGES:
-            joiner = "&" if "?" in path else "?"
-            page.goto(f"{server}/{path}{joiner}as_of=2026-08-02")
+        for label, path, expected, name in PAGES:  # one session: sidebar clicks, as a reader moves
+            if label is None:
+                joiner = "&" if "?" in path else "?"
+                page.goto(f"{server}/{path}{joiner}as_of=2026-08-02")
+            else:
+                page.locator("[data-testid='stSidebarNav']").get_by_text(label, exact=True).click()
             page.get_by_text(expected, exact=False).first.wait_for(timeout=20_000)
-            page.locator("[data-testid='stStatusWidget']").wait_for(state="detached", timeout=20_000)  # run over
-            if page.locator("[data-testid='stDataFrame']").count():  # let the first table draw
-                page.locator("[data-testid='stDataFrame'] canvas").first.wait_for(timeout=20_000)
-            page.wait_for_timeout(300)
+            settle(page)
             assert not page.locator("[data-testid='stException']").count(), path
-            name = (path.split("?")[0] or "changes") + ("-bill" if "bill=" in path else "")
+            assert page.locator("[data-testid='stSidebar'] input").first.input_value() == "2026-08-02"  # pinned
             page.screenshot(path=str(shots / f"{name}.png"), full_page=False)
         # The hostile bill: its title is shown as text, nothing of it runs.
         page.goto(f"{server}/bills?bill=va-2024-HB1&as_of=2026-08-02")
