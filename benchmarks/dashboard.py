@@ -238,11 +238,19 @@ def measure_browser(url: str, sample_key: str) -> list[tuple[str, float, float]]
             page.goto(f"{base}/federal?as_of={TODAY}")  # warm the browser and the websocket once
             page.locator("[data-testid='stStatusWidget']").wait_for(state="detached", timeout=60_000)
 
+            busy = "[data-testid='stStatusWidget'], [data-testid='stSkeleton'], [data-testid='stAppRunningIcon']"
+
+            def drawn() -> bool:  # the run over, every visible table and chart drawn
+                return (not page.locator(busy).count()
+                        and page.locator("[data-testid='stDataFrame']:visible canvas").count()
+                        >= page.locator("[data-testid='stDataFrame']:visible").count()
+                        and page.locator(".vega-embed canvas, .vega-embed svg").count()
+                        >= page.locator(".vega-embed").count())
+
             def idle(title: str) -> None:
                 page.get_by_role("heading", name=title, exact=True).first.wait_for(timeout=60_000)
-                page.locator("[data-testid='stStatusWidget']").wait_for(state="detached", timeout=60_000)
-                if page.locator("[data-testid='stDataFrame']").count():
-                    page.locator("[data-testid='stDataFrame'] canvas").first.wait_for(timeout=60_000)
+                while not drawn():
+                    page.wait_for_timeout(20)
 
             def reload(path: str, title: str) -> float:  # a full page load: the frontend boots again
                 joiner = "&" if "?" in path else "?"
@@ -269,7 +277,8 @@ def measure_browser(url: str, sample_key: str) -> list[tuple[str, float, float]]
             page.get_by_text("All bills, not only AI bills").click()
             page.get_by_text("AI bills (relevance core or adjacent) match", exact=False).wait_for(
                 state="detached", timeout=60_000)  # the caption now counts all bills
-            page.locator("[data-testid='stStatusWidget']").wait_for(state="detached", timeout=60_000)
+            while not drawn():
+                page.wait_for_timeout(20)
             results.append(("Bills: switch to all bills", time.perf_counter() - started, float("nan")))
             browser.close()
         return results
