@@ -344,6 +344,11 @@ def main() -> int:
             print(f"  {page:28} click {click:6.3f} s   reload {reload:6.3f} s")
     print(f"\ntargets: first render < {FIRST_RENDER_TARGET} s, filter change < {FILTER_TARGET} s: "
           f"{'all met' if ok else 'MISSED'}")
+    if not args.keep:
+        import shutil
+
+        database.get_engine(url).dispose()
+        shutil.rmtree(folder, ignore_errors=True)
     return 0 if ok else 1
 
 
