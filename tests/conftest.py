@@ -77,6 +77,16 @@ def shared_file(relative: str) -> Path:
     return path
 
 
+@pytest.fixture(autouse=True)
+def _fresh_secret_registry():
+    """tracker.http registers every API key it sees for the whole process; a test's key must not redact
+    another test's text."""
+    yield
+    from tracker.http import forget_secrets
+
+    forget_secrets()
+
+
 @pytest.fixture
 def local_fixture():
     return lambda name: HERE / name

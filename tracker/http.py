@@ -64,10 +64,20 @@ _SECRET_IN_TEXT = re.compile(r"(?<![A-Za-z0-9_])(" + "|".join(sorted(SECRET_PARA
 REDACTED = "***"
 
 
+MIN_SECRET_LENGTH = 8  # real API keys are 32-40 characters; a short test value would garble ordinary words
+
+
 def register_secret(*values: str | None) -> None:
-    """Values that must never be written anywhere (API keys). Registered values stay for the process."""
+    """Values that must never be written anywhere (API keys). Registered values stay for the process.
+    Values shorter than MIN_SECRET_LENGTH are not registered (the `key=` pattern still hides them in URLs)."""
     with _SECRETS_LOCK:
-        _SECRETS.update(v for v in values if v and len(v) >= 4)  # a 1-3 character "key" would garble text
+        _SECRETS.update(v for v in values if v and len(v) >= MIN_SECRET_LENGTH)
+
+
+def forget_secrets() -> None:
+    """Empty the registry (tests: one test's key must not redact another test's text)."""
+    with _SECRETS_LOCK:
+        _SECRETS.clear()
 
 
 def register_settings_secrets(settings: Settings) -> None:
@@ -96,9 +106,10 @@ def redact(text: str | None, extra: Iterable[str | None] = ()) -> str | None:
     return _SECRET_IN_TEXT.sub(lambda m: f"{m.group(1)}={REDACTED}", text)
 
 
-def redact_bytes(body: bytes) -> bytes:
-    """A response body with every registered secret removed (for recordings: an API may echo the key)."""
-    for value in known_secrets():
+def redact_bytes(body: bytes, extra: Iterable[str | None] = ()) -> bytes:
+    """A response body with every registered secret (and `extra`) removed (for recordings: an API may
+    echo the key)."""
+    for value in [*(v for v in extra if v), *known_secrets()]:
         for form in {value, quote(value, safe="")}:
             body = body.replace(form.encode(), REDACTED.encode())
     return body
@@ -282,7 +293,7 @@ class RecordingTransport(httpx.BaseTransport):
             return response
         body = response.read()
         register_secret(*self.secrets())
-        body = redact_bytes(body)
+        body = redact_bytes(body, self.secrets())
         key = redact(request_key(request.method, request.url))
         name = hashlib.sha256(key.encode()).hexdigest()[:20] + ".body.gz"
         (self.folder / "files").mkdir(parents=True, exist_ok=True)
@@ -566,7 +577,7 @@ class Fetcher:
         try:
             return retrying(self._get_once, url, secret_params)
         except FetchError as exc:
-            raise FetchError(redact(str(exc))) from None
+            raise FetchError(redact(str(exc), (secret_params or {}).values())) from None
         except _RetryableStatus as exc:
             raise FetchError(f"GET {url}: HTTP {exc.response.status_code} after "
                              f"{self.settings.http_max_retries + 1} attempts") from None
@@ -577,7 +588,7 @@ class Fetcher:
             if _no_dns(exc):
                 shown = httpx.URL(url).copy_with(query=None)
                 raise OfflineError(f"GET {shown}: {offline_message(shown.host)}") from None
-            detail = redact(str(exc)) or type(exc).__name__
+            detail = redact(str(exc), (secret_params or {}).values()) or type(exc).__name__
             raise FetchError(f"GET {url}: network error: {detail}") from None
 
     def robots_allow(self, url: str) -> bool:
