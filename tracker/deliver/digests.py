@@ -45,7 +45,7 @@ from tracker.deliver.subscriptions import (EVENT_TABLES, current_window, event_h
 from tracker.display import shown_status
 from tracker.models import (Bill, BillEvent, DigestOutbox, FederalInstrument, InstrumentChange,
                             ScrapeRun, StatusChange, Subscriber, utcnow)
-from tracker.storage import take_write_lock
+from tracker.rows import take_write_lock
 
 log = logging.getLogger(__name__)
 TEMPLATES = Path(__file__).parent / "templates"

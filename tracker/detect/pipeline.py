@@ -46,7 +46,7 @@ from tracker.models import (
     LegislativeSession,
     SimilarBill,
 )
-from tracker.storage import CHUNK, _chunks, take_write_lock
+from tracker.rows import CHUNK, _chunks, take_write_lock
 
 AI_TIERS = ("core", "adjacent")  # an "AI bill" for events, conflicts and similar-bill queries
 INDEXED_TIERS = ("core", "adjacent", "incidental")  # what the similarity index holds
