@@ -155,6 +155,13 @@ def read_table(text: str, table: str) -> tuple[list[dict[str, str | None]], list
 class CamlInfo:
     digest: str | None = None
     history: tuple[tuple[str, str], ...] = ()  # CAML's coded milestones: (INTRODUCED, 2024-02-12) ...
+    text: str | None = None  # the version's own text: its legal title, then the <caml:Bill> body
+
+
+# The CAML (and XHTML) elements that start a line of the plain text; everything else runs on inline.
+_BLOCKS = frozenset({"Title", "Preamble", "BillSection", "ActionLine", "LawSection", "LawHeading",
+                     "Content", "p", "div", "li", "tr", "h1", "h2", "h3", "h4", "h5", "h6", "br"})
+_LEFT_OUT = frozenset({"del", "Del", "DeletedText", "strike", "s"})  # struck text of an amended version
 
 
 def parse_caml(data: bytes, name: str = "CAML document") -> CamlInfo:
@@ -176,7 +183,53 @@ def parse_caml(data: bytes, name: str = "CAML document") -> CamlInfo:
     history = tuple(
         (clean_text(action.findtext(f"{CAML}ActionText")), clean_text(action.findtext(f"{CAML}ActionDate")))
         for action in root.iterfind(f".//{CAML}History/{CAML}Action"))
-    return CamlInfo(digest, history)
+    return CamlInfo(digest, history, _caml_text(root))
+
+
+def _local(tag: object) -> str:
+    return tag.rsplit("}", 1)[-1] if isinstance(tag, str) else ""
+
+
+def _caml_text(root) -> str | None:
+    """The bill's own text as plain text: the legal title ("An act to amend Section 54221 ...") and the
+    <caml:Bill> body (preamble, sections, the code sections they amend or add), one paragraph a line.
+    Struck-out text of an amended version (del/strike markup, or a Strikethrough class) is left out."""
+    body = root.find(f".//{CAML}Bill")
+    if body is None:
+        return None
+    lines: list[str] = []
+    current: list[str] = []
+
+    def flush() -> None:
+        line = " ".join(clean_text("".join(current)).split())
+        if line:
+            lines.append(line)
+        current.clear()
+
+    def walk(node) -> None:
+        name = _local(node.tag)
+        struck = name in _LEFT_OUT or "strike" in (node.get("class") or "").lower()
+        if not struck:
+            block = name in _BLOCKS
+            if block:
+                flush()
+            current.append(node.text or "")
+            for child in node:
+                walk(child)
+            if block:
+                flush()
+            if name == "span" and not (node.text or "").strip() and not len(node):
+                current.append(" ")  # <span class="EnSpace"/> between "(a)" and the paragraph
+        current.append(node.tail or "")
+
+    title = root.find(f".//{CAML}Title")
+    if title is not None:
+        walk(title)
+    tail, body.tail = body.tail, None
+    walk(body)
+    body.tail = tail
+    flush()
+    return "\n".join(lines) or None
 
 
 LobReader = Callable[[str], bytes | None]
@@ -287,6 +340,11 @@ def _bill(bill_id: str, row: dict, related: _Related, authors: dict[str, list[di
     if caml.history:
         flags["caml_history"] = "; ".join(f"{code} {when}" for code, when in caml.history)
     introduced = next((v for v in versions if v["bill_version_action"] == "Introduced"), None)
+    text_label = None
+    if caml.text:
+        when = _version_date(latest)
+        text_label = " ".join(filter(None, (clean_text(latest["bill_version_action"]) or latest["bill_version_id"],
+                                            when.isoformat() if when else None)))
     return ScrapedBill(
         jurisdiction="ca",
         session=session,
@@ -305,6 +363,8 @@ def _bill(bill_id: str, row: dict, related: _Related, authors: dict[str, list[di
         introduced_on=_version_date(introduced) if introduced else actions[0].date,
         source_flags=flags,
         raw={column: value or "" for column, value in row.items()},
+        text=caml.text,
+        text_label=text_label,
     )
 
 

@@ -159,6 +159,21 @@ class BillVersion(SQLModel, table=True):
     url: str | None = Field(default=None, sa_type=Text)
 
 
+class BillText(SQLModel, table=True):
+    """A bill's own text, where a source gives it (California pubinfo's CAML): one row a bill, the latest
+    text any source gave. A record without text never removes it (tracker.storage)."""
+
+    __tablename__ = "bill_text"
+    id: int | None = Field(default=None, primary_key=True)
+    bill_id: int = Field(foreign_key="bill.id", unique=True)
+    text: str = Field(sa_type=Text)
+    version: str | None = None  # the version the text is of ("Introduced", "Amended Senate", "Chaptered")
+    source_id: str
+    source_url: str = Field(sa_type=Text)
+    fetched_at: dt.datetime = _ts()
+    content_hash: str  # sha256 of the text
+
+
 class ScrapeRun(SQLModel, table=True):
     __tablename__ = "scrape_run"
     id: int | None = Field(default=None, primary_key=True)

@@ -65,10 +65,21 @@ class ScrapedBill:
     # The record's text exactly as the source sent it (all of its rows), when the parser has it:
     # equal text means nothing changed, found far more cheaply than by hashing every parsed field.
     source_text: str | None = None
+    # The bill's own text (the latest version's), where the source gives it (CA pubinfo's CAML), and the
+    # version it is of. None means "not given here", never "no text": a stored text is kept (tracker.storage).
+    # Hashed as the "text" group only when given, so records without text hash as they always did.
+    text: str | None = None
+    text_label: str | None = None
 
     def _field_groups(self) -> dict[str, object]:
         """Every field we store, as plain str/date/None tuples (their repr is stable and far cheaper
         than JSON); dicts as sorted item lists."""
+        groups = self._record_groups()
+        if self.text is not None:
+            groups["text"] = (self.text_label, self.text)
+        return groups
+
+    def _record_groups(self) -> dict[str, object]:
         return {
             "title": self.title,
             "summary": self.summary,
@@ -94,7 +105,10 @@ class ScrapedBill:
         """(field hashes, content hash), each group rendered once. When the parser kept the
         source's own text, that text decides and the field hashes (None) wait until needed."""
         if self.source_text is not None:
-            return None, "t:" + hashlib.sha256(self.source_text.encode("utf-8")).hexdigest()
+            whole = hashlib.sha256(self.source_text.encode("utf-8"))
+            if self.text is not None:  # the record's text alone would miss a new version of the bill's text
+                whole.update(b"\x1e" + repr((self.text_label, self.text)).encode("utf-8"))
+            return None, "t:" + whole.hexdigest()
         return self._rendered_hashes()
 
     def _rendered_hashes(self) -> tuple[dict[str, str], str]:

@@ -40,6 +40,7 @@ from tracker.models import (
     Bill,
     BillChange,
     BillSource,
+    BillText,
     BillVersion,
     Jurisdiction,
     LegislativeSession,
@@ -97,6 +98,9 @@ class IngestResult:
     @property
     def bills_seen(self) -> int:
         return self.inserted + self.updated + self.unchanged
+
+
+TEXT_LIMIT = 2_000_000  # characters of a bill's text kept; a longer text is cut, with a note for the run
 
 
 def _insert(model):
@@ -189,6 +193,11 @@ def _collect(items: Iterable[ParsedItem], result: IngestResult, side: _SideItems
         if _strip_nul(item):
             result.problems.append(ItemProblem(f"{key}: NUL bytes removed from its text (PostgreSQL refuses them)",
                                                key, item.source_url, kept=True))
+        if item.text is not None and len(item.text) > TEXT_LIMIT:
+            result.problems.append(ItemProblem(
+                f"{key}: bill text of {len(item.text):,} characters cut to the first {TEXT_LIMIT:,}",
+                key, item.source_url, kept=True))
+            item.text = item.text[:TEXT_LIMIT]
         hashes, content_hash = item.hashes()
         if key in seen:
             if seen[key] != content_hash:
@@ -286,6 +295,10 @@ def _store_bills(db: Session, collected: list[tuple[str, ScrapedBill, dict[str, 
                                 "upstream_hash": upstream_hash or stored.upstream_hash, "last_seen_at": now})
             continue
         hashes = hashes or bill.field_hashes()
+        if bill.text is None and stored is not None and "text" in (stored.field_hashes or {}):
+            # No text in this record (a missing .lob, a source that gives none): not a change, and the
+            # stored text stays (a partial input never loses data).
+            hashes = {**hashes, "text": stored.field_hashes["text"]}
         if stored is not None and stored.field_hashes == hashes:
             # The source's text changed only in parts we do not store (a vote id, a column we
             # ignore): nothing to report; remember the new text hash.
@@ -319,6 +332,7 @@ def _store_bills(db: Session, collected: list[tuple[str, ScrapedBill, dict[str, 
         _update_changed(db, changed, sessions, rows, run_id, now)
         result.updated = len(changed)
     rows.write(db)
+    _store_texts(db, rows.texts)
     for batch_rows in (touched, rehashed):
         for chunk in _chunks(batch_rows):
             db.execute(update(BillSource), chunk)
@@ -395,7 +409,7 @@ def _strip_nul(bill: ScrapedBill) -> bool:
             return type(value)(clean(v) for v in value)
         return value
 
-    for name in ("title", "summary", "identifier", "source_url", "chapter", "source_text"):
+    for name in ("title", "summary", "identifier", "source_url", "chapter", "source_text", "text", "text_label"):
         setattr(bill, name, clean(getattr(bill, name)))
     bill.raw, bill.source_flags = clean(bill.raw), clean(bill.source_flags)
     for action in bill.actions:
@@ -437,6 +451,7 @@ class _Rows:
     status: list[dict] = field(default_factory=list)
     changes: list[dict] = field(default_factory=list)
     disagreements: list[dict] = field(default_factory=list)
+    texts: list[dict] = field(default_factory=list)  # bill_text rows, written by _store_texts
 
     def write(self, db: Session) -> None:
         _bulk_insert(db, Action, self.actions, ACTION_COLUMNS,
@@ -482,6 +497,7 @@ def _insert_new(db: Session, new: list, sessions: dict, rows: _Rows, run_id: int
         rows.sponsors.extend(sponsors)
         rows.versions.extend(versions)
         rows.sources.append(_source_row(norm, bill_id, hashes, keys, now))
+        _add_text(rows, bill_id, bill)
         cause = norm.actions[norm.status.cause_index].text if norm.status.cause_index is not None else None
         rows.status.append(status_change_row(
             key=norm.key, bill_id=bill_id, run_id=run_id, old_status=None, old_label=None, status=norm.status,
@@ -592,6 +608,7 @@ def _update_changed(db: Session, changed: list, sessions: dict, rows: _Rows, run
         if stored is not None:
             replaced_sources.append(stored.source_row_id)
         rows.sources.append(_source_row(norm, old.id, hashes, keys, now))
+        _add_text(rows, old.id, bill)
         rows.changes.append({"bill_id": old.id, "run_id": run_id, "change": "update",
                              "changed_fields": changed_fields, "detected_at": now})
         verdicts = {o.source_id: (o.status, o.status_label, o.upstream_status) for o in rivals}
@@ -608,6 +625,39 @@ def _update_changed(db: Session, changed: list, sessions: dict, rows: _Rows, run
         db.execute(delete(BillSource).where(BillSource.id.in_(chunk)))
     for chunk in _chunks([row for row, _ in updates]):
         db.execute(update(Bill), chunk)
+
+
+def _add_text(rows: _Rows, bill_id: int, bill: ScrapedBill) -> None:
+    if bill.text is not None:
+        rows.texts.append({"bill_id": bill_id, "text": bill.text, "version": bill.text_label,
+                           "source_id": bill.source_id, "source_url": bill.source_url,
+                           "fetched_at": bill.fetched_at,
+                           "content_hash": hashlib.sha256(bill.text.encode("utf-8")).hexdigest()})
+
+
+def _store_texts(db: Session, texts: list[dict]) -> None:
+    """One text a bill: the given text replaces the stored one unless that was fetched later (an older
+    copy never wins) or is the same text. Records without text never reach here: nothing is deleted
+    for want of a text."""
+    if not texts:
+        return
+    stored: dict[int, tuple[str, str | None, datetime]] = {}
+    for chunk in _chunks([row["bill_id"] for row in texts]):
+        for bill_id, content_hash, version, fetched_at in db.execute(
+                select(BillText.bill_id, BillText.content_hash, BillText.version, BillText.fetched_at)
+                .where(BillText.bill_id.in_(chunk))):
+            stored[bill_id] = (content_hash, version, utc(fetched_at))
+    replaced, new = [], []
+    for row in texts:
+        old = stored.get(row["bill_id"])
+        if old is not None and (old[:2] == (row["content_hash"], row["version"]) or old[2] > row["fetched_at"]):
+            continue
+        if old is not None:
+            replaced.append(row["bill_id"])
+        new.append(row)
+    for chunk in _chunks(replaced):
+        db.execute(delete(BillText).where(BillText.bill_id.in_(chunk)))
+    _bulk_insert(db, BillText, new)
 
 
 def _confirmation(stored, bill: ScrapedBill) -> tuple[int, int | None, datetime, bool]:

@@ -40,6 +40,7 @@ from tracker.models import (
     Bill,
     BillChange,
     BillEvent,
+    BillText,
     Conflict,
     FederalInstrument,
     LawEvent,
@@ -52,7 +53,8 @@ AI_TIERS = ("core", "adjacent")  # an "AI bill" for events, conflicts and simila
 INDEXED_TIERS = ("core", "adjacent", "incidental")  # what the similarity index holds
 SIMILAR_K = 5  # best matches kept per bill, in other states and in its own
 SIMILAR_MIN_SCORE = 0.2  # below this a "match" shares little more than the words "artificial intelligence"
-_TEXT_FIELDS = {"title", "summary", "new_source"}  # bill_change fields that can change what is compared
+_TEXT_FIELDS = {"title", "summary", "text", "new_source"}  # bill_change fields that can change what is compared
+TEXT_CHUNK = 500  # bills whose stored texts are loaded at once (a text may be up to 2 MB)
 BOILERPLATE_BILLS = 6  # a passage shared among more bills than this is the source's boilerplate
 
 
@@ -125,7 +127,7 @@ def _classify(db: Session, run_id: int | None, bill_ids: Iterable[int] | None, f
     version = intel_version(overrides_path)
     overrides = load_overrides(overrides_path)
     wanted: set[int] = set(bill_ids or ())
-    retexted: set[int] = set(wanted)  # bills whose compared text (title, abstract) may have changed
+    retexted: set[int] = set(wanted)  # bills whose compared text (title, abstract, text) may have changed
     if run_id is not None:
         for bill_id, change, fields in db.execute(select(BillChange.bill_id, BillChange.change,
                                                          BillChange.changed_fields).where(BillChange.run_id == run_id)):
@@ -144,9 +146,9 @@ def _classify(db: Session, run_id: int | None, bill_ids: Iterable[int] | None, f
     latest = _latest_events(db, "relevance", [r.id for r in rows])
     touched: set[int] = set(retexted)
     updates, events = [], []
-    for row in rows:
-        relevance = classify_relevance(row.title, row.summary, None, key=row.key, overrides=overrides)
-        topics = (classify_topics(row.title, row.summary, None) if relevance.tier != "not_ai" else None)
+    for row, text in _with_texts(db, rows):
+        relevance = classify_relevance(row.title, row.summary, text, key=row.key, overrides=overrides)
+        topics = (classify_topics(row.title, row.summary, text) if relevance.tier != "not_ai" else None)
         values = {
             "ai_relevance": relevance.tier, "ai_score": round(relevance.score, 4),
             "ai_evidence": [{"term": e.term, "field": e.field, "snippet": e.snippet} for e in relevance.evidence],
@@ -188,6 +190,16 @@ def _classify(db: Session, run_id: int | None, bill_ids: Iterable[int] | None, f
     return touched
 
 
+def _with_texts(db: Session, rows: list) -> Iterable[tuple]:
+    """Each row with its bill's stored text (None where there is none), loaded TEXT_CHUNK bills at a time
+    so a full run never holds every text at once."""
+    for chunk in _chunks(rows, TEXT_CHUNK):
+        texts = dict(db.execute(select(BillText.bill_id, BillText.text)
+                                .where(BillText.bill_id.in_([row.id for row in chunk]))).all())
+        for row in chunk:
+            yield row, texts.get(row.id)
+
+
 def _latest_events(db: Session, kind: str, bill_ids: list[int], *, skip_prefix: str | None = None
                    ) -> dict[int, str | None]:
     """The new_value of each bill's latest event of `kind` (leaving out values starting `skip_prefix`)."""
@@ -216,8 +228,8 @@ def _similar(db: Session, touched: set[int], full: bool, result: DetectResult, n
     if not (full or stale or touched & (indexed | stored_ids)):
         return  # no indexed bill changed: the stored matches stand
     documents, by_key, bases = [], {}, {}
-    for row in rows:
-        text, basis = document_text(row.title, row.summary, None)
+    for row, stored_text in _with_texts(db, rows):
+        text, basis = document_text(row.title, row.summary, stored_text)
         if text:
             documents.append(Document(row.key, row.jurisdiction_id, text, basis))
             by_key[row.key] = row
