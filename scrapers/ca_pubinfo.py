@@ -6,7 +6,8 @@ files holding long text; a bill version's `.lob` is its CAML XML. `pubinfo_<year
 whole session; `pubinfo_<Mon..Sat>.zip` holds the day's changes.
 
 We read BILL_TBL (one row a measure), BILL_HISTORY_TBL (its actions), BILL_VERSION_TBL (its
-versions; the latest one's `subject` is the title and its CAML `<caml:DigestText>` the summary),
+versions; the latest one's `subject` is the title, its CAML `<caml:DigestText>` the summary and
+its `<caml:Bill>` body, with the legal title, the bill's text),
 BILL_VERSION_AUTHORS_TBL (authors of each version) and VETO_MESSAGE_TBL. BILL_TBL's own status
 fields (measure_state, current_status, chapter) are kept as `source_flags` to cross-check the
 status we derive, never as the status itself.

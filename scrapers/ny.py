@@ -417,6 +417,7 @@ def parse_lbdc_page(html: str, url: str | None = None, *, fetched_at: datetime |
     chapter = re.search(r"Chapter\s+(\d+)\s+of\s+\d{4}", header_text)
     origin, kind = BILL_TYPES[print_no.prefix]
     letters = [split_print_no(a.get_text()).version for a in _text_version_links(contents)]
+    bill_text = lbdc_bill_text(contents)  # last: it removes struck-out text from the page's tree
     return ScrapedBill(
         jurisdiction="ny",
         session=canonical_session("ny", str(year)),
@@ -435,7 +436,35 @@ def parse_lbdc_page(html: str, url: str | None = None, *, fetched_at: datetime |
         introduced_on=actions[0].date if actions else None,
         raw={"print_no": header.get_text(strip=True), "session_year": str(year),
              "law": block[1] if len(block) >= 3 else "", "title": title.group(1).strip()},
+        text=bill_text,
+        text_label=f"{print_no.base}{print_no.version}" if bill_text else None,
     )
+
+
+_LINE_NUMBER = re.compile(r"^\s{0,8}\d{1,3}(?=\s{2})")  # "     1    Section 1. ..." (the page's line numbers)
+_WORD_BREAK = re.compile(r"([a-z])-\n\s*([a-z])")  # "commit-" / "tee" across a line end
+
+
+def lbdc_bill_text(contents: Tag) -> str | None:
+    """The bill's full text as the page prints it: the <pre> blocks from "STATE OF NEW YORK" up to the
+    sponsor's memo ("BILL NUMBER: ..."), as plain text. Struck-out text (<s>: what an amendment removes)
+    is left out; line numbers are dropped and words broken across lines joined. None when the page
+    carries no text (the Text box unticked)."""
+    blocks = []
+    for pre in contents.find_all("pre"):
+        start = pre.get_text().strip()
+        if start.startswith("BILL NUMBER"):
+            break  # the sponsor's memo
+        if not blocks and "STATE OF NEW YORK" not in start[:200]:
+            continue
+        for struck in pre.find_all("s"):
+            struck.decompose()
+        blocks.append(pre.get_text().replace("\r\n", "\n").replace("\r", "\n").replace("\xa0", " "))
+    if not blocks:
+        return None
+    lines = [_LINE_NUMBER.sub("", line).strip() for line in "\n".join(blocks).split("\n")]
+    text = _WORD_BREAK.sub(r"\1\2", "\n".join(line for line in lines if line and set(line) != {"_"}))
+    return "\n".join(" ".join(line.split()) for line in text.split("\n")) or None
 
 
 def _page_session_year(contents: Tag, given: str | int | None) -> int:

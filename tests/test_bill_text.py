@@ -193,3 +193,27 @@ def _bill(url: str, key: str) -> Bill:
         bill = db.execute(select(Bill).where(Bill.key == key)).scalar_one()
         db.expunge(bill)
         return bill
+
+
+# --- New York LBDC pages ----------------------------------------------------------------------------
+
+def test_lbdc_page_gives_the_bills_text_without_struck_matter_or_the_memo(sqlite_url):
+    from scrapers.ny import decode, parse_lbdc_page
+
+    def page(name: str) -> ScrapedBill:
+        html = decode(shared_file(f"fixtures/states/ny/{name}").read_bytes())
+        return parse_lbdc_page(html, fetched_at=FETCHED)
+
+    a6361 = page("lbdc_2017-A6361_chapter348.html")
+    assert a6361.text.startswith("STATE OF NEW YORK\n6361\n2017-2018 Regular Sessions\nIN ASSEMBLY")
+    assert "AN ACT to amend the executive law, in relation to the adoption by local" in a6361.text
+    assert "During the period in which the council is considering" not in a6361.text  # struck (<s>)
+    assert a6361.text.endswith("LBD00979-01-7")  # the memo after it (BILL NUMBER:, PURPOSE) is not text
+    assert "BILL NUMBER" not in a6361.text and a6361.text_label == "A6361"
+    s6169 = page("lbdc_2023-S6169B_died-in-assembly.html")
+    assert s6169.text_label == "S6169B"
+    assert "committee discharged, bill amended" in s6169.text  # "commit-" / "tee" joined; no line numbers
+    assert "\n1 Section 1." not in s6169.text and "Section 1. This act shall be known" in s6169.text
+    assert s6169.text.endswith("§ 5. This act shall take effect immediately.")
+    store(sqlite_url, [a6361])
+    assert stored_text(sqlite_url, "ny-20172018-A6361").text == a6361.text
