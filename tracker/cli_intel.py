@@ -27,7 +27,6 @@ lifecycle_app = typer.Typer(help="Enacted laws after enactment: effective, delay
                             no_args_is_help=True)
 
 CLASSIFY_COLUMNS = ("ai_relevance", "ai_score", "topics", "evidence")
-_MAX_FIELD = 10 * 1024 * 1024  # a bill text in one CSV cell; bigger is refused, not truncated silently
 
 
 def _engine():
@@ -55,7 +54,7 @@ def classify(input_csv: Annotated[Path, typer.Argument(help="CSV with a `title` 
     from tracker.detect.relevance import classify_relevance
     from tracker.detect.topics import classify_topics
 
-    csv.field_size_limit(_MAX_FIELD)
+    import tracker.textdecode  # noqa: F401 - raises csv's field limit to FIELD_SIZE_LIMIT (a bill text in a cell)
     try:
         text = input_csv.read_text(encoding="utf-8-sig")
         reader = csv.DictReader(io.StringIO(text, newline=""))
