@@ -1,5 +1,5 @@
 """The dashboard: `tracker dashboard` (or `streamlit run dashboard/app.py`). Reads the database named by
-TRACKER_DATABASE_URL, read-only; see README "Dashboard"."""
+TRACKER_DATABASE_URL; every page but Subscriptions only reads it; see docs/dashboard.md."""
 
 from __future__ import annotations
 
@@ -13,7 +13,8 @@ import streamlit as st
 if __package__ in (None, ""):  # `streamlit run dashboard/app.py` runs this file as a script
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from dashboard.views import AS_OF, bills, changes, conflicts, export, federal, overview, sources  # noqa: E402
+from dashboard.views import (  # noqa: E402
+    AS_OF, bills, changes, conflicts, export, federal, overview, sources, subscriptions)
 
 PAGES = {
     "Today": [st.Page(changes.render, title="What changed", url_path="changes", default=True),
@@ -22,7 +23,8 @@ PAGES = {
                     st.Page(conflicts.render, title="Conflicts", url_path="conflicts"),
                     st.Page(federal.render, title="Federal", url_path="federal")],
     "Data": [st.Page(sources.render, title="Sources", url_path="sources"),
-             st.Page(export.render, title="Export", url_path="export")],
+             st.Page(export.render, title="Export", url_path="export"),
+             st.Page(subscriptions.render, title="Subscriptions", url_path="subscriptions")],
 }
 
 

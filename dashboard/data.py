@@ -34,6 +34,7 @@ from tracker.models import (
     BillVersion,
     Conflict,
     ConflictLink,
+    DigestOutbox,
     FederalInstrument,
     InstrumentChange,
     Jurisdiction,
@@ -43,6 +44,7 @@ from tracker.models import (
     ScrapeRun,
     SimilarBill,
     StatusChange,
+    Subscriber,
 )
 
 AI_TIERS = ("core", "adjacent")  # "AI bills": the tracked tiers (DOMAIN.md §3)
@@ -722,6 +724,33 @@ def q_sources(eng: Engine, settings, now: datetime) -> dict:
     }
 
 
+# --- Email digests: subscribers and undelivered digests ---------------------------------------------------
+
+
+def q_subscribers(eng: Engine) -> pd.DataFrame:
+    """Every subscriber and its filters (never the unsubscribe token)."""
+    from tracker.deliver.subscriptions import describe
+
+    with Session(eng) as conn:
+        rows = conn.execute(select(Subscriber).order_by(Subscriber.id)).scalars().all()
+        return pd.DataFrame([{"id": r.id, "email": text(r.email), "frequency": r.frequency,
+                              "time zone": r.timezone, "state": "paused" if r.paused else "active",
+                              "filters": text(describe(r)), "last sent": when(r.last_sent_at) or "never"}
+                             for r in rows],
+                            columns=["id", "email", "frequency", "time zone", "state", "filters", "last sent"])
+
+
+def q_digest_failures(eng: Engine) -> pd.DataFrame:
+    """Digests the SMTP server has not accepted yet (retried first on the next send)."""
+    with Session(eng) as conn:
+        rows = conn.execute(
+            select(Subscriber.email, DigestOutbox.window, DigestOutbox.attempts, DigestOutbox.last_error)
+            .join(Subscriber, Subscriber.id == DigestOutbox.subscriber_id)
+            .where(DigestOutbox.status != "sent").order_by(DigestOutbox.id.desc()).limit(ROW_LIMIT)).all()
+    return pd.DataFrame([{"subscriber": text(e), "window": w, "attempts": a, "last error": text(err)}
+                         for e, w, a, err in rows], columns=["subscriber", "window", "attempts", "last error"])
+
+
 # --- Cached wrappers: what the pages call ----------------------------------------------------------------
 
 
@@ -767,3 +796,13 @@ def federal(key: tuple) -> pd.DataFrame:
 @st.cache_data(show_spinner=False, max_entries=8, ttl=300)
 def sources(key: tuple, now: datetime) -> dict:
     return q_sources(engine(key[0]), get_settings(), now)
+
+
+def subscribers(key: tuple) -> pd.DataFrame:
+    """Not cached: the page that changes them shows each change at once."""
+    return q_subscribers(engine(key[0]))
+
+
+def digest_failures(key: tuple) -> pd.DataFrame:
+    """Not cached: the outbox is not in data_key(), and one indexed query is cheap."""
+    return q_digest_failures(engine(key[0]))

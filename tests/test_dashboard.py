@@ -321,6 +321,43 @@ def test_sources_page_shows_health_notes_and_unclassified_share(dash):
     assert list(notes.columns)[:3] == ["source", "run", "kind"]
 
 
+def test_subscriptions_are_managed_from_the_dashboard_and_failed_digests_shown_on_sources(dash):
+    from tracker.deliver.subscriptions import find_subscriber
+    from tracker.models import DigestOutbox
+
+    at = page("subscriptions")
+    assert not at.exception and frames(at)[0].empty
+    at.text_input(key="sub_email").input("Policy@Example.org")
+    at.multiselect(key="sub_states").select("va")
+    at.selectbox(key="sub_frequency").select("weekly")
+    at.text_input(key="sub_timezone").input("America/New_York")
+    at.button[0].click().run()
+    assert not at.exception
+    assert "added Policy@Example.org" in " ".join(e.value for e in at.success).replace("\\", "")  # md-escaped
+    (row,) = frames(at)[0].to_dict("records")
+    assert (row["email"], row["frequency"], row["time zone"], row["state"]) == (
+        "Policy@Example.org", "weekly", "America/New_York", "active")
+    assert "token" not in " ".join(frames(at)[0].columns) and "states va" in row["filters"]
+    at.button(key="subscriber_pause").click().run()
+    assert frames(at)[0].iloc[0]["state"] == "paused"
+    with database.session_scope(database.get_engine(dash)) as db:
+        subscriber = find_subscriber(db, "policy@example.org")
+        assert subscriber.paused and subscriber.timezone == "America/New_York"
+        db.add(DigestOutbox(subscriber_id=subscriber.id, window="daily:2026-08-02", message_id="<m@x>",
+                            subject="s", cursor_from={}, cursor_to={}, items=0, message="", status="failed",
+                            attempts=2, last_error="SMTP refused: 554 <script>no</script>"))
+    sources = page("sources")
+    failed = frame_with(sources, "attempts")
+    assert list(failed["attempts"]) == [2] and "<script>" in failed.iloc[0]["last error"]  # a grid cell: text
+    # A refused change (header injection) is shown and changes nothing.
+    at = page("subscriptions")
+    at.text_input(key="sub_email").input("a@b.org\r\nBcc: victim@example.org")
+    at.button[0].click().run()
+    assert "not an email" in " ".join(e.value for e in at.error).replace("\\", "") and len(frames(at)[0]) == 1
+    at.button(key="subscriber_remove").click().run()
+    assert frames(at)[0].empty
+
+
 def test_export_downloads_the_current_view_as_csv_and_xlsx_without_formulas(dash):
     import openpyxl
     import pandas as pd
@@ -456,8 +493,8 @@ def test_pages_write_nothing(dash):
             return {t: conn.execute(text(f'select count(*) from "{t}"')).scalar() for t in tables}
 
     before = snapshot()
-    for name in ("changes", "overview", "bills", "conflicts", "federal", "sources", "export"):
-        assert not page(name).exception, name
+    for name in ("changes", "overview", "bills", "conflicts", "federal", "sources", "export", "subscriptions"):
+        assert not page(name).exception, name  # rendering Subscriptions writes nothing either; its buttons do
     assert not page("bills", bill="va-2024-HB747").exception
     assert snapshot() == before
 
@@ -495,3 +532,4 @@ def test_every_query_runs_on_postgresql(postgres_server):
     sources = data.q_sources(engine, Settings(database_url=url), datetime(2026, 8, 2, tzinfo=UTC))
     assert "va-lis" in set(sources["health"]["source"]) and list(sources["unclassified"]["state"]) == ["VA"]
     assert data.q_data_key(engine)[0] is not None
+    assert data.q_subscribers(engine).empty and data.q_digest_failures(engine).empty

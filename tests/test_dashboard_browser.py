@@ -24,6 +24,7 @@ PAGES = [  # sidebar label (None: opened by its URL), url path, text the page mu
     ("Federal", "federal", "of low confidence, marked [LOW]", "federal"),
     ("Sources", "sources", "Notes from each source's latest run", "sources"),
     ("Export", "export", "Download CSV", "export"),
+    ("Subscriptions", "subscriptions", "Add a subscriber", "subscriptions"),
     (None, "bills?bill=va-2024-HB747", "Action timeline", "bills-bill"),
 ]
 

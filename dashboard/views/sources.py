@@ -1,5 +1,6 @@
 """Sources: health of every source from its run records (last run, outcome, counts, errors, next
-scheduled run), query budgets, never-seen action strings and the unclassified share."""
+scheduled run), query budgets, never-seen action strings, the unclassified share, and email digests the
+mail server has not accepted."""
 
 from __future__ import annotations
 
@@ -32,3 +33,10 @@ def render() -> None:
         st.subheader("Unclassified share", anchor=False)
         st.caption(f"Over the newest {data.UNCLASSIFIED_WINDOW:,} stored actions.")
         table(view["unclassified"], key="sources-unclassified")
+    st.subheader("Email digests not delivered", anchor=False)
+    failed = data.digest_failures(key)
+    st.caption("Digests the mail server refused or could not be reached for; each is retried first on the "
+               "next send, and no newer digest is built over it." if len(failed) else
+               "Every digest built so far was accepted by the mail server.")
+    if len(failed):
+        table(failed, key="sources-digests")
