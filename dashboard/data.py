@@ -292,11 +292,28 @@ def q_changes(eng: Engine, since: datetime, *, states: tuple[str, ...] = (), ai_
                         "basis / confidence": confidence_label(r.confidence or ""), "cause": "",
                         "source": safe_url(r.source_url), "fetched": when(r.fetched_at),
                         "page": "/federal", "low_information": not moved})
-    frame = pd.DataFrame(rows, columns=["at", *CHANGE_COLUMNS])
+    frame = pd.DataFrame(_one_row_per_new_ai_bill(rows), columns=["at", *CHANGE_COLUMNS])
     if not include_low:
         frame = frame[~frame["low_information"].astype(bool)]
     frame = frame.sort_values(["day", "state", "at"], ascending=[False, True, False], kind="stable")
     return frame.head(limit).drop(columns=["at"]).reset_index(drop=True)
+
+
+def _one_row_per_new_ai_bill(rows: list[dict]) -> list[dict]:
+    """A bill first seen and found to be an AI bill the same day is one fact, one row (as in the digest):
+    the first sighting, called a new AI bill, with its tier beside its status."""
+    new_bills = {(r["bill"], r["day"]): r for r in rows if r["what"] == "new bill"}
+    kept = []
+    for r in rows:
+        sighting = new_bills.get((r["bill"], r["day"])) if r["what"] == "new AI bill" else None
+        if sighting is None:
+            kept.append(r)
+            continue
+        sighting["what"] = "new AI bill"
+        sighting["change"] += f"; AI relevance {r['change'].split('-> ', 1)[-1]}"
+        sighting["cause"] = "; ".join(part for part in (sighting["cause"], r["cause"]) if part)
+        sighting["low_information"] = False
+    return kept
 
 
 def _repeats(conn, pairs: list[tuple[str, int]]) -> set[tuple[str, int]]:

@@ -186,15 +186,17 @@ def test_landing_page_is_what_changed_since_yesterday_grouped_by_day_and_state(d
     (frame,) = frames(at)
     assert list(frame["state"]) == sorted(frame["state"]) and {"GA", "VA"} <= set(frame["state"])
     rows = {(r["state"], r["bill"], r["what"]) for f in frames(at) for r in f.to_dict("records")}
-    assert ("VA", "va-2024-HB249", "new bill") in rows  # first sighting of an AI bill
+    assert ("VA", "va-2024-HB249", "new AI bill") in rows  # first sighting of an AI bill: one row, not two
+    assert sum(r["bill"] == "va-2024-HB249" for f in frames(at) for r in f.to_dict("records")) == 1
     assert ("VA", "va-2024-HB1", "new AI bill") in rows  # a relevance event
     assert ("VA", "va-2024-HB747", "conflict") in rows and ("VA", "va-2024-SB487", "law lifecycle") in rows
     assert not any(state == "US" for state, _, _ in rows)  # the federal seed was loaded before yesterday
     sample = next(r for f in frames(at) for r in f.to_dict("records")
-                  if r["bill"] == "va-2024-HB249" and r["what"] == "new bill")
+                  if r["bill"] == "va-2024-HB249" and r["what"] == "new AI bill")
     assert sample["page"] == "/bills?bill=va-2024-HB249"
     assert sample["source"].startswith("https://legacylis.virginia.gov/") and sample["fetched"] == "2026-08-01 00:00Z"
-    assert sample["change"] == "new: failed/died_in_committee" and sample["basis / confidence"] == "state (H)"
+    assert sample["change"].startswith("new: failed/died_in_committee; AI relevance ")
+    assert sample["basis / confidence"] == "state (H)"
     assert sample["dated"] == date(2024, 2, 13)  # the deciding action's day
     # The calendar placement is low-information: left out until asked for.
     assert "Placed on Calendar" not in all_text(at)
