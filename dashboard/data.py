@@ -34,7 +34,6 @@ from tracker.models import (
     BillVersion,
     Conflict,
     ConflictLink,
-    DigestOutbox,
     FederalInstrument,
     InstrumentChange,
     Jurisdiction,
@@ -759,11 +758,9 @@ def q_subscribers(eng: Engine) -> pd.DataFrame:
 
 def q_digest_failures(eng: Engine) -> pd.DataFrame:
     """Digests the SMTP server has not accepted yet (retried first on the next send)."""
-    with Session(eng) as conn:
-        rows = conn.execute(
-            select(Subscriber.email, DigestOutbox.window, DigestOutbox.attempts, DigestOutbox.last_error)
-            .join(Subscriber, Subscriber.id == DigestOutbox.subscriber_id)
-            .where(DigestOutbox.status != "sent").order_by(DigestOutbox.id.desc()).limit(ROW_LIMIT)).all()
+    from tracker.deliver.digests import failures
+
+    rows = failures(eng, limit=ROW_LIMIT)
     return pd.DataFrame([{"subscriber": text(e), "window": w, "attempts": a, "last error": text(err)}
                          for e, w, a, err in rows], columns=["subscriber", "window", "attempts", "last error"])
 
