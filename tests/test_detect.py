@@ -199,6 +199,13 @@ def test_similar_bills_are_stored_for_ai_bills_and_listed(ca_and_co, monkeypatch
     get_settings.cache_clear()
     shown = runner.invoke(app, ["similar", "co-2026A-SB189"])
     assert shown.exit_code == 0 and "(stored;" in shown.output and "other state" in shown.output
+    with database.session_scope(database.get_engine(ca_and_co)) as db:  # no stored matches: computed live
+        sb189 = db.execute(select(Bill.id).where(Bill.key == "co-2026A-SB189")).scalar_one()
+        db.execute(SimilarBill.__table__.delete().where(SimilarBill.bill_id == sb189))
+    live = runner.invoke(app, ["similar", "co-2026A-SB189"])
+    assert live.exit_code == 0 and "(computed now;" in live.output
+    assert [line.split("\t")[3] for line in live.output.splitlines() if line.startswith("  0.")][:1] == \
+        [line.split("\t")[3] for line in shown.output.splitlines() if line.startswith("  0.")][:1]  # same best
     missing = runner.invoke(app, ["similar", "xx-2026-HB1"])
     assert missing.exit_code == 2 and "no stored bill" in missing.output
     get_settings.cache_clear()

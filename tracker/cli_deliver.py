@@ -42,9 +42,7 @@ def unsubscribe_server(host: Annotated[str, typer.Option(help="Address to listen
 
 
 def _engine():
-    settings = get_settings()
-    database.upgrade(settings.database_url)
-    return database.get_engine(settings.database_url)
+    return database.migrated_engine(get_settings().database_url)
 
 
 # --- export -------------------------------------------------------------------------------------------

@@ -33,9 +33,7 @@ federal_app = typer.Typer(help="Federal instruments, preemption moves and their 
 
 
 def _engine():
-    settings = get_settings()
-    database.upgrade(settings.database_url)
-    return database.get_engine(settings.database_url)
+    return database.migrated_engine(get_settings().database_url)
 
 
 def _line(instrument: FederalInstrument) -> str:

@@ -30,9 +30,7 @@ CLASSIFY_COLUMNS = ("ai_relevance", "ai_score", "topics", "evidence")
 
 
 def _engine():
-    settings = get_settings()
-    database.upgrade(settings.database_url)
-    return database.get_engine(settings.database_url)
+    return database.migrated_engine(get_settings().database_url)
 
 
 def register(app: typer.Typer) -> None:
@@ -120,20 +118,16 @@ def similar(key: Annotated[str, typer.Argument(help="Bill key, e.g. mn-2025-2026
 
 
 def _similar_now(db, bill: Bill, limit: int):
-    from tracker.detect.pipeline import INDEXED_TIERS
-    from tracker.detect.similar import Document, SimilarityIndex, document_text
+    from tracker.detect.pipeline import INDEX_COLUMNS, INDEXED_TIERS, SIMILAR_MIN_SCORE, similarity_index
 
-    documents, bills = [], {}
-    for row in db.execute(select(Bill).where((Bill.ai_relevance.in_(INDEXED_TIERS)) | (Bill.id == bill.id))
-                          ).scalars():
-        text, basis = document_text(row.title, row.summary, None)
-        if text:
-            documents.append(Document(row.key, row.jurisdiction_id, text, basis))
-            bills[row.key] = row
-    if bill.key not in bills:
+    rows = db.execute(select(*INDEX_COLUMNS).where(Bill.ai_relevance.in_(INDEXED_TIERS) | (Bill.id == bill.id))
+                      .order_by(Bill.key)).all()
+    index, by_key = similarity_index(db, rows)
+    if bill.key not in by_key:
         return []
-    index = SimilarityIndex.build(documents)
-    return [(m.score, m.basis, m.shared, bills[m.key]) for m in index.similar(bill.key, limit, min_score=0.2)]
+    found = index.similar(bill.key, limit, min_score=SIMILAR_MIN_SCORE)
+    others = {b.key: b for b in db.execute(select(Bill).where(Bill.key.in_([m.key for m in found]))).scalars()}
+    return [(m.score, m.basis, m.shared, others[m.key]) for m in found]
 
 
 # --- conflicts -----------------------------------------------------------------------------------------

@@ -87,6 +87,12 @@ def upgrade(url: str, revision: str = "heads") -> None:
     command.upgrade(alembic_config(url), revision)
 
 
+def migrated_engine(url: str) -> Engine:
+    """The engine of a database brought up to the newest schema first (what every writing command needs)."""
+    upgrade(url)
+    return get_engine(url)
+
+
 def current_revision(url: str) -> str | None:
     """The applied revision(s), comma-separated; None for an empty database."""
     from alembic.runtime.migration import MigrationContext

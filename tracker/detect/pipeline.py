@@ -32,7 +32,7 @@ from sqlmodel import Session
 from tracker.calendar import local_date
 from tracker.detect import conflicts as conflict_rules
 from tracker.detect import lifecycle
-from tracker.detect.relevance import RELEVANCE_VERSION, classify_relevance, load_overrides
+from tracker.detect.relevance import RELEVANCE_VERSION, classify_relevance, default_overrides_path, load_overrides
 from tracker.detect.similar import SIMILARITY_VERSION, Document, SimilarityIndex, document_text
 from tracker.detect.topics import CANONICAL_TOPICS, TOPICS_VERSION, classify_topics
 from tracker.models import (
@@ -86,15 +86,9 @@ class DetectResult:
 def intel_version(overrides_path: Path | None = None) -> str:
     """The version a bill's relevance and topics were computed under: the rule files' versions and the
     overrides file's content, so editing any of them reclassifies every bill at the next detect."""
-    path = overrides_path or Path(str(_default_overrides()))
+    path = overrides_path or default_overrides_path()
     digest = hashlib.blake2b(path.read_bytes(), digest_size=4).hexdigest()
     return f"{RELEVANCE_VERSION}+{TOPICS_VERSION}+ov-{digest}"
-
-
-def _default_overrides():
-    from importlib import resources
-
-    return resources.files("tracker") / "data" / "relevance_overrides.csv"
 
 
 def _fingerprint(*parts) -> str:
@@ -218,23 +212,30 @@ def _latest_events(db: Session, kind: str, bill_ids: list[int], *, skip_prefix: 
 
 # --- 2. similar bills --------------------------------------------------------------------------------
 
+INDEX_COLUMNS = (Bill.id, Bill.key, Bill.jurisdiction_id, Bill.title, Bill.summary, Bill.ai_relevance)
+
+
+def similarity_index(db: Session, rows: list) -> tuple[SimilarityIndex, dict]:
+    """The index over these bill rows (INDEX_COLUMNS), each compared on its stored text where there is one,
+    else its title and abstract; and the rows by key."""
+    documents, by_key = [], {}
+    for row, stored_text in _with_texts(db, rows):
+        text, basis = document_text(row.title, row.summary, stored_text)
+        if text:
+            documents.append(Document(row.key, row.jurisdiction_id, text, basis))
+            by_key[row.key] = row
+    return SimilarityIndex.build(documents), by_key
+
+
 def _similar(db: Session, touched: set[int], full: bool, result: DetectResult, now: datetime) -> None:
-    rows = db.execute(select(Bill.id, Bill.key, Bill.jurisdiction_id, Bill.title, Bill.summary, Bill.ai_relevance)
-                      .where(Bill.ai_relevance.in_(INDEXED_TIERS)).order_by(Bill.key)).all()
+    rows = db.execute(select(*INDEX_COLUMNS).where(Bill.ai_relevance.in_(INDEXED_TIERS)).order_by(Bill.key)).all()
     stale = db.execute(select(func.count()).select_from(SimilarBill)
                        .where(SimilarBill.version != SIMILARITY_VERSION)).scalar_one()
     indexed = {r.id for r in rows}
     stored_ids = set(db.execute(select(SimilarBill.bill_id).distinct()).scalars())
     if not (full or stale or touched & (indexed | stored_ids)):
         return  # no indexed bill changed: the stored matches stand
-    documents, by_key, bases = [], {}, {}
-    for row, stored_text in _with_texts(db, rows):
-        text, basis = document_text(row.title, row.summary, stored_text)
-        if text:
-            documents.append(Document(row.key, row.jurisdiction_id, text, basis))
-            by_key[row.key] = row
-            bases[row.key] = basis
-    index = SimilarityIndex.build(documents)
+    index, by_key = similarity_index(db, rows)
     wanted: dict[int, dict[int, tuple[float, str, list[str]]]] = defaultdict(dict)
     for row in rows:
         if row.ai_relevance not in AI_TIERS or row.key not in by_key:
@@ -433,6 +434,10 @@ def _status_cause(status: str, events: list[lifecycle.LifecycleEvent], dates: li
 
 # --- 4. conflicts ------------------------------------------------------------------------------------
 
+_LAW_COLUMNS = (Bill.id, Bill.key, Bill.jurisdiction_id, Bill.identifier, Bill.title, Bill.status, Bill.ai_relevance,
+                Bill.topics, Bill.obligations, Bill.source_url, Bill.effective_dates)  # what _law() reads
+
+
 def _conflicts(db: Session, run_id: int | None, result: DetectResult, now: datetime) -> None:
     from tracker.federal import links_for, resolve_state_bill
 
@@ -441,18 +446,14 @@ def _conflicts(db: Session, run_id: int | None, result: DetectResult, now: datet
     if not instruments and not stored:
         return
     law_rows = {row.key: row for row in db.execute(
-        select(Bill.id, Bill.key, Bill.jurisdiction_id, Bill.identifier, Bill.title, Bill.status, Bill.ai_relevance,
-               Bill.topics, Bill.obligations, Bill.source_url, Bill.effective_dates)
-        .where(Bill.status == "enacted", Bill.ai_relevance.in_(AI_TIERS)))}
+        select(*_LAW_COLUMNS).where(Bill.status == "enacted", Bill.ai_relevance.in_(AI_TIERS)))}
     seed = []
     for link, instrument in links_for(db):
         key = resolve_state_bill(db, link)
         if key is None:
             continue
         if key not in law_rows:
-            law_rows[key] = db.execute(select(Bill.id, Bill.key, Bill.jurisdiction_id, Bill.identifier, Bill.title,
-                                              Bill.status, Bill.ai_relevance, Bill.topics, Bill.obligations,
-                                              Bill.source_url, Bill.effective_dates).where(Bill.key == key)).one()
+            law_rows[key] = db.execute(select(*_LAW_COLUMNS).where(Bill.key == key)).one()
         seed.append(conflict_rules.SeedLink(key, instrument.key, link.relation, link.provision_ref, link.source_url,
                                             link.confidence, link.note, link.state_law))
     # The other side of each overlap: bills similar to an enacted AI law.
@@ -466,9 +467,7 @@ def _conflicts(db: Session, run_id: int | None, result: DetectResult, now: datet
             others.add(similar_id)
     other_rows = {}
     for chunk in _chunks(sorted(others), CHUNK):
-        for row in db.execute(select(Bill.id, Bill.key, Bill.jurisdiction_id, Bill.identifier, Bill.title,
-                                     Bill.status, Bill.ai_relevance, Bill.topics, Bill.obligations, Bill.source_url,
-                                     Bill.effective_dates).where(Bill.id.in_(chunk))):
+        for row in db.execute(select(*_LAW_COLUMNS).where(Bill.id.in_(chunk))):
             other_rows[row.id] = row
     laws = {key: _law(row) for key, row in law_rows.items()}
     laws.update({row.key: _law(row) for row in other_rows.values()})

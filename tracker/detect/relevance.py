@@ -356,7 +356,7 @@ def _canonical_key(key: str) -> str:
         return key.strip()
 
 
-def _default_overrides_path() -> Path:
+def default_overrides_path() -> Path:
     return Path(str(resources.files("tracker") / "data" / "relevance_overrides.csv"))
 
 
@@ -364,7 +364,7 @@ def load_overrides(path: Path | None = None) -> Overrides:
     """Read an overrides CSV (header `bill_key,decision,reason`; default
     tracker/data/relevance_overrides.csv). A malformed row raises OverridesError naming its line:
     a silently dropped override would let the classifier's tier stand without anyone noticing."""
-    path = Path(path) if path is not None else _default_overrides_path()
+    path = Path(path) if path is not None else default_overrides_path()
     entries: dict[str, Override] = {}
     with path.open(encoding="utf-8", newline="") as handle:
         reader = csv.reader(handle)
